@@ -1,0 +1,1 @@
+"""Manifests → pod shapes: what a group's workloads ask of a cluster (pure, no I/O)."""

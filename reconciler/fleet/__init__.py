@@ -1,0 +1,1 @@
+"""The fleet repo: clusters, groups and their manifests."""

@@ -1,0 +1,53 @@
+"""The fleet as read from git: clusters (fleet.yaml), groups, their manifests and policies."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.config import FleetConfig, GroupPolicy
+from reconciler.problems import Problem
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object declared in a group (one YAML document)."""
+
+    file: str  # repo-relative path
+    body: Mapping[str, Any]
+    namespace: str  # metadata.namespace, else the group kustomization's, else "default"
+
+    @property
+    def kind(self) -> str:
+        """The object's kind."""
+        return str(self.body.get("kind") or "")
+
+    @property
+    def name(self) -> str:
+        """The object's metadata.name."""
+        return str((self.body.get("metadata") or {}).get("name") or "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """A placement group: one directory under clusters/<cluster>/groups/, moved as a whole."""
+
+    name: str
+    cluster: str
+    path: str  # repo-relative directory
+    manifests: tuple[Manifest, ...]
+    policy: GroupPolicy
+
+
+@dataclasses.dataclass(frozen=True)
+class Fleet:
+    """Everything the planner needs from the fleet repo, plus what was wrong with it."""
+
+    config: FleetConfig
+    groups: tuple[Group, ...]
+    problems: tuple[Problem, ...] = ()
+
+    def group(self, name: str) -> Group | None:
+        """The group of that name, if the fleet has it."""
+        return next((g for g in self.groups if g.name == name), None)

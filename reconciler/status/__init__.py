@@ -1,0 +1,1 @@
+"""Cluster status: the ClusterState model and its sources (snapshot files, live API)."""

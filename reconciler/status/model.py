@@ -1,0 +1,113 @@
+"""ClusterState: what one cluster looks like right now, in the shape the planner needs."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+from reconciler.workloads.shapes import PodShape, Resources
+
+
+@dataclasses.dataclass(frozen=True)
+class Taint:
+    """A node taint; effects NoSchedule and NoExecute keep untolerating pods away."""
+
+    key: str
+    value: str = ""
+    effect: str = "NoSchedule"
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """A node as the scheduler sees it. `allocatable` includes "pods" (milli-units, like all)."""
+
+    name: str
+    allocatable: Resources
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    unschedulable: bool = False
+    ready: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnerRef:
+    """An ownerReference of an object."""
+
+    kind: str
+    name: str
+    uid: str = ""
+    controller: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A status condition of a pod or a custom object."""
+
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+    last_transition: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Pod:
+    """A pod: where it is bound, its state, its owners, and its shape (requests + constraints)."""
+
+    namespace: str
+    name: str
+    shape: PodShape
+    node: str = ""
+    phase: str = "Pending"
+    conditions: tuple[Condition, ...] = ()
+    owners: tuple[OwnerRef, ...] = ()
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    created: dt.datetime | None = None
+    uid: str = ""
+
+    def condition(self, kind: str) -> Condition | None:
+        """The condition of that type, if the pod has one."""
+        return next((c for c in self.conditions if c.type == kind), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeObject:
+    """A non-pod object the planner needs: an owner (ReplicaSet, Job, ...) or a KubeRay object.
+
+    For a RayService, `active_cluster` and `pending_cluster` are the RayCluster names from
+    status.activeServiceStatus / status.pendingServiceStatus.
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    uid: str = ""
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    owners: tuple[OwnerRef, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    active_cluster: str = ""
+    pending_cluster: str = ""
+
+    def condition(self, kind: str) -> Condition | None:
+        """The condition of that type, if the object has one."""
+        return next((c for c in self.conditions if c.type == kind), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterState:
+    """One cluster's status. An unknown cluster (`known=False`) is never judged nor targeted."""
+
+    name: str
+    known: bool
+    reason: str = ""
+    nodes: tuple[Node, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    objects: tuple[KubeObject, ...] = ()
+    read_at: dt.datetime | None = None
+    skipped: tuple[str, ...] = ()  # objects left out, each with why (e.g. a bad quantity)
+
+    @staticmethod
+    def unknown(name: str, reason: str) -> ClusterState:
+        """A cluster whose status could not be read."""
+        return ClusterState(name=name, known=False, reason=reason)

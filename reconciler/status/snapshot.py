@@ -1,0 +1,47 @@
+"""The snapshot source: one `kubectl get ... -o yaml` file (`kind: List`) per cluster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from reconciler.files import load_yaml_documents
+from reconciler.problems import InputError
+from reconciler.status.model import ClusterState
+from reconciler.status.parse import cluster_state_from_items
+
+SNAPSHOT_BYTES_LIMIT = 2 * 1024 * 1024 * 1024  # snapshots of big clusters are large, not infinite
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_snapshots(directory: Path, *, clusters: Iterable[str]) -> dict[str, ClusterState]:
+    """Read `<cluster>.yaml|.yml|.json` for every cluster; a missing or bad file → unknown."""
+    return {name: read_snapshot(directory, cluster=name) for name in clusters}
+
+
+def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:
+    """Read one cluster's snapshot file; never raises for bad content."""
+    path = next(
+        (directory / f"{cluster}{s}" for s in _SUFFIXES if (directory / f"{cluster}{s}").exists()),
+        None,
+    )
+    if path is None:
+        return ClusterState.unknown(cluster, f"no snapshot file {cluster}.yaml in {directory}")
+    try:
+        documents = load_yaml_documents(path, shown_as=str(path), limit=SNAPSHOT_BYTES_LIMIT)
+    except InputError as error:
+        return ClusterState.unknown(cluster, f"snapshot unreadable: {error.problem}")
+    items: list[Mapping[str, object]] = []
+    for document in documents:
+        if isinstance(document, Mapping) and document.get("kind") == "List":
+            found = document.get("items")
+            if not isinstance(found, list):
+                return ClusterState.unknown(cluster, f"snapshot {path.name}: items is not a list")
+            items += found
+        elif isinstance(document, Mapping) and "kind" in document:
+            items.append(document)
+        else:
+            return ClusterState.unknown(cluster, f"snapshot {path.name}: not a kind: List document")
+    read_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    return cluster_state_from_items(items, cluster=cluster, read_at=read_at)

@@ -1,0 +1,81 @@
+"""The snapshot source: kubectl `kind: List` files per cluster; anything wrong → unknown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler.status.snapshot import read_snapshot, read_snapshots
+
+NODE = {
+    "apiVersion": "v1", "kind": "Node",
+    "metadata": {"name": "n1", "labels": {"zone": "a"}},
+    "spec": {"taints": [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}]},
+    "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+               "conditions": [{"type": "Ready", "status": "True"}]},
+}
+
+
+def pod(name: str, cpu: str, **extra: object) -> dict[str, object]:
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "ns", "uid": f"uid-{name}",
+                     "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "u",
+                                          "controller": True}]},
+        "spec": {"containers": [{"name": "c", "image": "i",
+                                 "resources": {"requests": {"cpu": cpu}}}], **extra},
+        "status": {"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+             "message": "0/1 nodes are available: 1 Insufficient cpu.",
+             "lastTransitionTime": "2026-11-28T12:00:00Z"}]},
+    }
+
+
+def as_list(*items: object) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "List", "items": list(items),
+            "metadata": {"resourceVersion": ""}}
+
+
+def test_a_kubectl_list_becomes_a_known_cluster_state(tmp_path: Path) -> None:
+    (tmp_path / "onprem.json").write_text(json.dumps(as_list(NODE, pod("p", "500m"))))
+    state = read_snapshot(tmp_path, cluster="onprem")
+    assert state.known and state.skipped == ()
+    (node,) = state.nodes
+    assert node.allocatable == {"cpu": 8000, "memory": 32 * 2**30 * 1000, "pods": 110_000}
+    assert node.taints[0].key == "gpu" and node.ready
+    (parsed,) = state.pods
+    assert parsed.shape.requests == {"cpu": 500}
+    assert parsed.condition("PodScheduled").reason == "Unschedulable"  # type: ignore[union-attr]
+    assert parsed.owners[0].kind == "ReplicaSet"
+
+
+def test_a_pod_with_a_garbage_quantity_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text(json.dumps(as_list(NODE, pod("bad", "lots"), pod("ok", "1"))))
+    state = read_snapshot(tmp_path, cluster="c")
+    assert [p.name for p in state.pods] == ["ok"]
+    assert state.skipped and "Pod ns/bad" in state.skipped[0] and "'lots'" in state.skipped[0]
+
+
+def test_missing_unreadable_and_malformed_files_make_the_cluster_unknown(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("items: [\n")
+    (tmp_path / "odd.yaml").write_text("- 1\n- 2\n")
+    (tmp_path / "short.yaml").write_text("kind: List\nitems: nope\n")
+    states = read_snapshots(tmp_path, clusters=["gone", "bad", "odd", "short"])
+    assert {name: s.known for name, s in states.items()} == dict.fromkeys(states, False)
+    assert "no snapshot file gone.yaml" in states["gone"].reason
+    assert "invalid YAML" in states["bad"].reason
+    assert "not a kind: List" in states["odd"].reason
+    assert "items is not a list" in states["short"].reason
+
+
+def test_yaml_and_json_snapshots_read_the_same(tmp_path: Path) -> None:
+    import yaml
+
+    data = as_list(NODE, pod("p", "250m"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "b" / "x.json").write_text(json.dumps(data))
+    a = read_snapshot(tmp_path / "a", cluster="x")
+    b = read_snapshot(tmp_path / "b", cluster="x")
+    assert (a.nodes, a.pods) == (b.nodes, b.pods)

@@ -1,0 +1,303 @@
+"""Write a group move into the fleet repo as one commit, and push it.
+
+The commit is built without touching the checkout (`move_commit`) and, when there is a
+remote, pushed first: origin gets it before the local branch moves, so a crash never
+leaves a local commit that origin lacks. The local branch and its checkout then follow
+(`branch.advance`: compare-and-swap on the ref, then a read-tree that refuses rather
+than overwrite local changes). A lost push race is rebuilt on the new remote tip and
+retried with backoff; a real conflict is reported, never forced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from reconciler.act import clone
+from reconciler.act.branch import (
+    InterruptedMoveError,
+    advance,
+    finish_interrupted_move,
+    is_ancestor,
+    is_checked_out,
+)
+from reconciler.act.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, git_text, run_git
+from reconciler.act.move_commit import MovePaths, MoveRefused, build_move_commit, scratch_objects
+
+log = logging.getLogger(__name__)
+
+PUSH_ATTEMPTS = 3
+BACKOFF_SECONDS = 1.0
+DEFAULT_AUTHOR = ("placement-reconciler", "placement-reconciler@users.noreply.local")
+_JOURNAL = "placement-reconciler-move"
+_LOST_RACE = ("non-fast-forward", "fetch first", "stale info")
+
+
+@dataclasses.dataclass(frozen=True)
+class Move:
+    """One group to move from one cluster to another, with its full commit message."""
+
+    group: str
+    source: str
+    target: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MoveResult:
+    """What `Workspace.apply` did; with an error, the repository is as it was."""
+
+    group: str
+    commit: str
+    pushed: bool
+    error: str = ""
+
+
+class WorkspaceError(RuntimeError):
+    """The workspace cannot be opened or brought up to date."""
+
+
+class Workspace:
+    """A local checkout of the fleet repo that the reconciler reads and writes in."""
+
+    def __init__(self, path: Path, *, branch: str, sleep: Callable[[float], None]) -> None:
+        self.path = path
+        self.branch = branch
+        self._ref = f"refs/heads/{branch}"
+        self._sleep = sleep
+
+    @classmethod
+    def open(
+        cls,
+        repo: str,
+        *,
+        branch: str,
+        workdir: Path | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Workspace:
+        """Work in a local checkout, or in a clone of a URL or bare repo (kept and re-used)."""
+        if not git_succeeds(["check-ref-format", f"refs/heads/{branch}"], cwd=Path.cwd()):
+            raise WorkspaceError(f"{branch!r} is not a valid branch name")
+        if clone.is_clone_source(repo):
+            url = clone.clone_url(repo)
+            path = workdir or clone.cache_dir(url, branch=branch)
+            try:
+                path = clone.clone_or_reuse(url, branch=branch, path=path)
+            except clone.CloneError as error:
+                raise WorkspaceError(str(error)) from error
+            workspace = cls(path, branch=branch, sleep=sleep)
+            workspace._finish_interrupted_move()
+            workspace.refresh()
+            return workspace
+        if not Path(repo).is_dir():
+            raise WorkspaceError(f"{repo} is not a git checkout")
+        top = run_git(["rev-parse", "--show-toplevel"], cwd=Path(repo), check=False)
+        if top.returncode != 0:
+            raise WorkspaceError(f"{repo} is not a git checkout")
+        workspace = cls(Path(top.stdout.decode().strip()), branch=branch, sleep=sleep)
+        workspace._finish_interrupted_move()
+        workspace._ensure_branch()
+        return workspace
+
+    def head(self) -> str:
+        """The commit at the tip of the branch."""
+        return git_text(["rev-parse", "--verify", f"{self._ref}^{{commit}}"], cwd=self.path)
+
+    def has_origin(self) -> bool:
+        """True when the checkout has a remote named origin to fetch from and push to."""
+        return git_succeeds(["remote", "get-url", "origin"], cwd=self.path)
+
+    def refresh(self) -> None:
+        """Fetch origin and fast-forward the branch if the checkout is clean; keep local work."""
+        if not self.has_origin():
+            return
+        try:
+            remote = self._fetch()
+        except GitError as error:
+            raise WorkspaceError(
+                f"cannot fetch {self.branch} from origin: {error.stderr}"
+            ) from error
+        if remote is None:
+            return
+        local = self.head()
+        if local == remote or not is_ancestor(self.path, local, remote):
+            return
+        if is_checked_out(self.path, branch=self.branch) and git_text(
+            ["status", "--porcelain", "--untracked-files=no"], cwd=self.path
+        ):
+            log.info("not fast-forwarding %s: the checkout has local changes", self.branch)
+            return
+        problem = advance(self.path, branch=self.branch, old=local, new=remote)
+        if problem:
+            log.info("not fast-forwarding %s: %s", self.branch, problem)
+
+    def diff_for(self, move: Move) -> str:
+        """The diff the move would make (stat, renames, both kustomizations); writes nothing.
+
+        Raises MoveRefused when the move cannot be made on the current tip.
+        """
+        base = self.head()
+        paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
+        with scratch_objects(self.path) as env:
+            new = self._build(move, base=base, author=DEFAULT_AUTHOR, env=env)
+            flags = ["--no-color", "--no-ext-diff", "-M"]
+            stat = git_text(
+                ["diff", *flags, "--stat=160", "--summary", base, new], cwd=self.path, env=env
+            )
+            patch = git_text(
+                [
+                    "diff",
+                    *flags,
+                    base,
+                    new,
+                    "--",
+                    paths.source_kustomization,
+                    paths.target_kustomization,
+                ],
+                cwd=self.path,
+                env=env,
+            )
+        return f"{stat}\n\n{patch}\n"
+
+    def apply(
+        self, move: Move, *, push: bool = True, author: tuple[str, str] = DEFAULT_AUTHOR
+    ) -> MoveResult:
+        """Commit the move on the branch (and push it); on any error nothing is changed.
+
+        With a remote the commit is pushed first and the local branch follows only once
+        origin has it, so a crash never leaves a local commit that origin lacks.
+        """
+        base = self.head()
+        paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
+        pushed = push and self.has_origin()
+        try:
+            self._check_no_local_changes(move, paths)
+            new = self._build(move, base=base, author=author)
+            if pushed:
+                outcome = self._push_with_retries(move, base=base, commit=new, author=author)
+                if isinstance(outcome, MoveResult):
+                    return outcome
+                new = outcome
+        except MoveRefused as refused:
+            return MoveResult(move.group, "", False, error=str(refused))
+        except GitError as failure:
+            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {failure}")
+        error = advance(self.path, branch=self.branch, old=base, new=new)
+        if not error:
+            return MoveResult(move.group, new, pushed)
+        if not pushed:
+            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {error}")
+        log.warning("pushed %s, but %s cannot follow: %s", new[:12], self.path, error)
+        return MoveResult(move.group, new, True)
+
+    def _push_with_retries(
+        self, move: Move, *, base: str, commit: str, author: tuple[str, str]
+    ) -> str | MoveResult:
+        """Push; when the race is lost, rebuild on the new remote tip and try again.
+
+        Returns the commit that origin accepted, or a MoveResult saying why none was.
+        """
+        problem = ""
+        for attempt in range(PUSH_ATTEMPTS):
+            problem = self._push(commit)
+            if not problem:
+                return commit
+            if problem not in _LOST_RACE or attempt == PUSH_ATTEMPTS - 1:
+                break
+            self._sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))
+            remote = self._fetch()
+            if remote is None or not is_ancestor(self.path, base, remote):
+                problem = f"origin/{self.branch} and the local branch have diverged"
+                break
+            try:
+                commit = self._build(move, base=remote, author=author)
+            except MoveRefused as refused:
+                problem = f"conflict: origin/{self.branch} changed meanwhile and {refused.reason}"
+                break
+        if problem in _LOST_RACE:
+            problem = (
+                f"origin/{self.branch} kept moving ({problem}), gave up after {attempt + 1} tries"
+            )
+        error = f"cannot move {move.group}: {problem}; nothing was pushed"
+        return MoveResult(move.group, "", False, error=error)
+
+    def _build(
+        self,
+        move: Move,
+        *,
+        base: str,
+        author: tuple[str, str],
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        return build_move_commit(
+            self.path,
+            base=base,
+            group=move.group,
+            source=move.source,
+            target=move.target,
+            message=move.message,
+            author=author,
+            env=env,
+        )
+
+    def _push(self, commit: str) -> str:
+        """Push commit to the branch on origin; '' on success, else why not."""
+        spec = f"{commit}:{self._ref}"
+        done = run_git(
+            ["push", "--porcelain", "origin", spec],
+            cwd=self.path,
+            check=False,
+            timeout=NETWORK_TIMEOUT,
+        )
+        for line in done.stdout.decode(errors="replace").splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and fields[1].endswith(f":{self._ref}"):
+                if done.returncode == 0 and fields[0] in (" ", "*", "=", "+"):
+                    return ""
+                return next((r for r in _LOST_RACE if r in fields[2]), fields[2].strip())
+        stderr = GitError(["push"], done.returncode, done.stderr.decode(errors="replace")).stderr
+        return stderr or f"git push exited with {done.returncode}"
+
+    def _fetch(self) -> str | None:
+        """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""
+        tracking = f"refs/remotes/origin/{self.branch}"
+        fetched = run_git(
+            ["fetch", "--quiet", "--no-tags", "origin", f"+{self._ref}:{tracking}"],
+            cwd=self.path,
+            check=False,
+            timeout=NETWORK_TIMEOUT,
+        )
+        if fetched.returncode != 0:
+            error = GitError(["fetch"], fetched.returncode, fetched.stderr.decode(errors="replace"))
+            if "couldn't find remote ref" in error.stderr:
+                return None
+            raise error
+        return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=self.path)
+
+    def _check_no_local_changes(self, move: Move, paths: MovePaths) -> None:
+        if not is_checked_out(self.path, branch=self.branch):
+            return
+        status = git_text(
+            ["status", "--porcelain", "--untracked-files=all", "--", *paths.all()], cwd=self.path
+        )
+        if status:
+            changed = ", ".join(line[3:] for line in status.splitlines())
+            raise MoveRefused(move.group, f"the checkout has local changes in {changed}")
+
+    def _finish_interrupted_move(self) -> None:
+        try:
+            finish_interrupted_move(self.path)
+        except InterruptedMoveError as error:
+            raise WorkspaceError(str(error)) from error
+
+    def _ensure_branch(self) -> None:
+        if git_succeeds(["rev-parse", "--verify", "-q", self._ref], cwd=self.path):
+            return
+        tracking = f"refs/remotes/origin/{self.branch}"
+        if not git_succeeds(["rev-parse", "--verify", "-q", tracking], cwd=self.path):
+            raise WorkspaceError(f"{self.path} has no branch {self.branch}")
+        run_git(["update-ref", self._ref, tracking, ""], cwd=self.path)

@@ -1,0 +1,198 @@
+"""Edit a cluster's `groups/kustomization.yaml` so that only the one group entry changes.
+
+A block-style `resources:` list is edited line by line (the item's line leaves, or a new
+line joins after the last item), so every other byte of the file survives: comments, key
+order, quoting, indentation. Anything else (a flow list, an empty or missing list) goes
+through a ruamel.yaml round-trip. Either way the result is parsed back and checked: the
+resources list is exactly what was asked for and nothing else in the document changed.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
+
+NEW_KUSTOMIZATION = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {entry}\n"
+)
+
+
+class KustomizationError(ValueError):
+    """The kustomization file cannot be read or edited safely."""
+
+
+def names_group(entry: object, group: str) -> bool:
+    """True when a `resources` entry (`ray-pred`, `./ray-pred`, `ray-pred/`) is the group."""
+    if not isinstance(entry, str):
+        return False
+    name = entry.strip()
+    name = name.removeprefix("./").rstrip("/")
+    return name == group
+
+
+def lists_group(text: str, group: str) -> bool:
+    """True when the kustomization's `resources` list names the group."""
+    return any(names_group(entry, group) for entry in _resources(_load(text)))
+
+
+def without_group(text: str, group: str) -> str:
+    """The kustomization text with every `resources` entry naming the group removed."""
+    data = _load(text)
+    resources = _resources(data)
+    keep = [entry for entry in resources if not names_group(entry, group)]
+    if len(keep) == len(resources):
+        raise KustomizationError(f"{group} is not listed in resources")
+    expected = [str(entry) for entry in keep]
+    if isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
+        edited = _delete_lines(text, data, group)
+        if edited is not None and _is_clean_edit(text, edited, expected):
+            return edited
+    return _round_trip(text, expected, remove=group)
+
+
+def with_group(text: str | None, group: str) -> str:
+    """The kustomization text with the group appended to `resources` (created if absent)."""
+    if text is None:
+        return NEW_KUSTOMIZATION.format(entry=_plain_or_quoted(group))
+    data = _load(text)
+    resources = _resources(data)
+    if any(names_group(entry, group) for entry in resources):
+        return text
+    expected = [*(str(entry) for entry in resources), group]
+    if resources and isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
+        edited = _append_line(text, resources, group)
+        if edited is not None and _is_clean_edit(text, edited, expected):
+            return edited
+    return _round_trip(text, expected, add=group)
+
+
+def _delete_lines(text: str, data: CommentedMap, group: str) -> str | None:
+    """Drop the lines of the group's items; an emptied list becomes `resources: []`."""
+    resources: CommentedSeq = data["resources"]
+    lines = text.splitlines(keepends=True)
+    for index in reversed(range(len(resources))):
+        if names_group(resources[index], group):
+            del lines[resources.lc.item(index)[0]]
+    if any(not names_group(entry, group) for entry in resources):
+        return "".join(lines)
+    line_no, column = data.lc.key("resources")
+    key_line = lines[line_no]
+    colon = column + len("resources")
+    if key_line[colon : colon + 1] != ":":
+        return None
+    lines[line_no] = f"{key_line[: colon + 1]} []{key_line[colon + 1 :]}"
+    return "".join(lines)
+
+
+def _append_line(text: str, resources: CommentedSeq, group: str) -> str | None:
+    """Insert `- group` right after the last item's line, indented and quoted like it."""
+    lines = text.splitlines(keepends=True)
+    line_no, column = resources.lc.item(len(resources) - 1)
+    last = lines[line_no]
+    dash = last.rfind("-", 0, column)
+    if dash < 0 or last[:dash].strip():
+        return None
+    body = last.rstrip("\r\n")
+    ending = last[len(body) :] or "\n"
+    if not last.endswith(("\n", "\r")):
+        lines[line_no] = last + ending
+    entry = _styled_like(resources[-1], group)
+    lines.insert(line_no + 1, f"{last[:dash]}- {entry}{ending}")
+    return "".join(lines)
+
+
+def _styled_like(neighbour: object, group: str) -> str:
+    if isinstance(neighbour, DoubleQuotedScalarString):
+        return f'"{group}"'
+    if isinstance(neighbour, SingleQuotedScalarString):
+        return f"'{group}'"
+    return _plain_or_quoted(group)
+
+
+def _plain_or_quoted(group: str) -> str:
+    """The group as a plain scalar when YAML reads it back as that string, else quoted."""
+    try:
+        if _yaml().load(f"- {group}\n") == [group]:
+            return group
+    except YAMLError:
+        pass
+    return '"' + group.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _round_trip(
+    text: str, expected: list[str], *, remove: str | None = None, add: str | None = None
+) -> str:
+    _, indent, block_seq_indent = load_yaml_guess_indent(text)
+    yaml = _yaml()
+    if indent is not None:
+        yaml.indent(mapping=indent, sequence=indent, offset=block_seq_indent or 0)
+    yaml.explicit_start = text.lstrip().startswith("---")
+    data = yaml.load(text)
+    resources = data.get("resources")
+    if not isinstance(resources, CommentedSeq):
+        resources = CommentedSeq()
+        data["resources"] = resources
+    for index in reversed(range(len(resources))):
+        if remove is not None and names_group(resources[index], remove):
+            del resources[index]
+    if add is not None:
+        resources.append(add)
+    if not resources:
+        resources.fa.set_flow_style()
+    out = io.StringIO()
+    yaml.dump(data, out)
+    edited = out.getvalue()
+    if not _is_clean_edit(text, edited, expected):
+        raise KustomizationError("the edit would change more than the resources list")
+    return edited
+
+
+def _is_clean_edit(before: str, after: str, expected: list[str]) -> bool:
+    """The edited text parses, lists exactly `expected`, and changed nothing else."""
+    try:
+        old, new = _plain(before), _plain(after)
+    except YAMLError:
+        return False
+    new_resources = new.pop("resources", None) or []
+    old.pop("resources", None)
+    return old == new and [str(entry) for entry in new_resources] == expected
+
+
+def _plain(text: str) -> dict[str, Any]:
+    """The document as plain Python values, without comments or styles."""
+    data = YAML(typ="safe", pure=True).load(text)
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _load(text: str) -> CommentedMap:
+    try:
+        data = _yaml().load(text)
+    except YAMLError as error:
+        raise KustomizationError(f"not valid YAML: {error}") from error
+    if data is None:
+        return CommentedMap()
+    if not isinstance(data, CommentedMap):
+        raise KustomizationError("the document is not a mapping")
+    return data
+
+
+def _resources(data: CommentedMap) -> list[Any]:
+    resources = data.get("resources")
+    if resources is None:
+        return []
+    if not isinstance(resources, list):
+        raise KustomizationError("resources is not a list")
+    return resources
+
+
+def _yaml(*, typ: str = "rt") -> YAML:
+    yaml = YAML(typ=typ, pure=True)
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml

@@ -1,0 +1,1 @@
+"""Pure decisions: stuck detection, demand, node-level fit, target choice, guards."""

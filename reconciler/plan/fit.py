@@ -1,0 +1,271 @@
+"""Node-level fit: predict where kube-scheduler would put a group's pods, one by one.
+
+This is a simulation of the default scheduler's greedy placement, not a packing search:
+pods go in creation order, each onto the eligible node where it fits with the highest
+LeastAllocated + BalancedAllocation score, ties by node name. A packing that a search
+could find but the scheduler would not is useless: the move would stall again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+
+from reconciler.quantity import format_amount
+from reconciler.status.model import ClusterState, Node, Pod, Taint
+from reconciler.workloads.shapes import PodShape, Requirement, Resources, Toleration
+
+POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
+_DONE_PHASES = frozenset({"Succeeded", "Failed"})
+_HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """One pod of the group and the node the scheduler would bind it to."""
+
+    pod: str
+    node: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """Whether a cluster takes the whole group, where each pod lands, or what is short."""
+
+    cluster: str
+    fits: bool
+    placements: tuple[Placement, ...] = ()
+    short: str = ""  # plain words, e.g. "short 6 CPU on the best node for ..."
+    free_after: Mapping[str, int] = dataclasses.field(default_factory=dict)  # cluster total
+
+
+def free_on_nodes(
+    state: ClusterState, *, without_pods: frozenset[tuple[str, str]] = frozenset()
+) -> dict[str, dict[str, int]]:
+    """Per node: allocatable minus the requests of pods bound there and still running.
+
+    `without_pods` ((namespace, name) pairs) are left out: a group re-checked on its own
+    cluster does not compete with itself.
+    """
+    free = {node.name: dict(node.allocatable) for node in state.nodes}
+    mine = [p for p in state.pods if (p.namespace, p.name) not in without_pods]
+    charge_pods(free, mine, sign=-1)
+    return free
+
+
+def with_pods_added_back(
+    free: Mapping[str, Mapping[str, int]], pods: Iterable[Pod]
+) -> dict[str, dict[str, int]]:
+    """A copy of per-node free room with these bound pods' requests given back."""
+    room = {name: dict(amounts) for name, amounts in free.items()}
+    charge_pods(room, pods, sign=+1)
+    return room
+
+
+def charge_pods(room: dict[str, dict[str, int]], pods: Iterable[Pod], *, sign: int) -> None:
+    """Take (sign -1) or give back (sign +1) the requests of bound, running pods."""
+    for pod in pods:
+        if not pod.node or pod.phase in _DONE_PHASES or pod.node not in room:
+            continue
+        charge_shape(room[pod.node], pod.shape.requests, sign=sign)
+
+
+def charge_shape(node_room: dict[str, int], requests: Mapping[str, int], *, sign: int = -1) -> None:
+    """Take (or give back) one pod's requests and its pod slot on one node."""
+    for resource, amount in requests.items():
+        node_room[resource] = node_room.get(resource, 0) + sign * amount
+    node_room["pods"] = node_room.get("pods", 0) + sign * POD_SLOT
+
+
+def fits_group(
+    shapes: Sequence[PodShape],
+    *,
+    cluster: str,
+    nodes: Sequence[Node],
+    free: Mapping[str, Mapping[str, int]],
+    reserve: Resources,
+) -> FitResult:
+    """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands."""
+    room = {name: dict(amounts) for name, amounts in free.items()}
+    placements: list[Placement] = []
+    for shape in shapes:
+        node = best_node(shape, nodes=nodes, room=room)
+        if node is None:
+            return FitResult(
+                cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
+            )
+        charge_shape(room[node.name], shape.requests)
+        placements.append(Placement(pod=shape.name, node=node.name))
+    total = total_free(nodes, room)
+    for resource, kept in reserve.items():
+        if total.get(resource, 0) < kept:
+            left = format_amount(resource, max(total.get(resource, 0), 0))
+            return FitResult(
+                cluster=cluster,
+                fits=False,
+                short=(
+                    f"would leave {left} {_label(resource)} free, "
+                    f"under the reserve of {format_amount(resource, kept)}"
+                ),
+            )
+    return FitResult(cluster=cluster, fits=True, placements=tuple(placements), free_after=total)
+
+
+def best_node(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> Node | None:
+    """The node the scheduler would pick for one pod, or None when no node passes the filters."""
+    best: Node | None = None
+    best_score = 0
+    for node in nodes:
+        if not eligible(shape, node) or not _has_room(shape.requests, room.get(node.name, {})):
+            continue
+        score = node_score(shape.requests, node=node, room=room[node.name])
+        if best is None or score > best_score or (score == best_score and node.name < best.name):
+            best, best_score = node, score
+    return best
+
+
+def eligible(shape: PodShape, node: Node) -> bool:
+    """Filters other than resources: Ready, schedulable, taints, nodeSelector, node affinity."""
+    if not node.ready or node.unschedulable:
+        return False
+    if not all(
+        tolerates(shape.tolerations, taint)
+        for taint in node.taints
+        if taint.effect in _HARD_EFFECTS
+    ):
+        return False
+    if any(node.labels.get(key) != value for key, value in shape.node_selector.items()):
+        return False
+    if shape.required_affinity and not any(
+        all(_matches(requirement, node.labels) for requirement in term)
+        for term in shape.required_affinity
+    ):
+        return False
+    return True
+
+
+def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
+    """Whether any toleration matches the taint (Kubernetes' ToleratesTaint rule)."""
+    for toleration in tolerations:
+        if toleration.effect and toleration.effect != taint.effect:
+            continue
+        if toleration.operator == "Exists":
+            if not toleration.key or toleration.key == taint.key:
+                return True
+        elif toleration.key == taint.key and toleration.value == taint.value:
+            return True
+    return False
+
+
+def node_score(requests: Mapping[str, int], *, node: Node, room: Mapping[str, int]) -> int:
+    """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200)."""
+    fractions_used = []
+    least_allocated = 0
+    for resource in ("cpu", "memory"):
+        capacity = node.allocatable.get(resource, 0)
+        if capacity <= 0:
+            fractions_used.append(1.0)
+            continue
+        # An overcommitted node scores 0 for that resource, as in kube-scheduler.
+        left = max(room.get(resource, 0) - requests.get(resource, 0), 0)
+        least_allocated += (left * 100) // capacity
+        fractions_used.append(1 - left / capacity)
+    least_allocated //= 2
+    balanced = int(100 * (1 - abs(fractions_used[0] - fractions_used[1])))
+    return least_allocated + balanced
+
+
+def total_free(nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """Free capacity summed over the nodes that can take pods (Ready, schedulable)."""
+    total: dict[str, int] = {}
+    for node in nodes:
+        if not node.ready or node.unschedulable:
+            continue
+        for resource, amount in room.get(node.name, {}).items():
+            total[resource] = total.get(resource, 0) + amount
+    return total
+
+
+def explain_short(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> str:
+    """Plain words for why one pod lands nowhere: what is short on the closest node."""
+    candidates = [node for node in nodes if eligible(shape, node)]
+    if not candidates:
+        return f"no node accepts {shape.name} ({_why_not_eligible(shape, nodes)})"
+    ranked = sorted(
+        candidates,
+        key=lambda n: (_gap_size(_shortage(shape.requests, room.get(n.name, {})), n), n.name),
+    )
+    best_node_name = ranked[0].name
+    best_gap = _shortage(shape.requests, room.get(best_node_name, {}))
+    missing = ", ".join(f"{format_amount(r, amount)} {_label(r)}" for r, amount in best_gap)
+    return f"short {missing} on the best node ({best_node_name}) for {shape.name}"
+
+
+def _why_not_eligible(shape: PodShape, nodes: Sequence[Node]) -> str:
+    if not nodes:
+        return "the cluster has no nodes"
+    reasons: dict[str, int] = {}
+    for node in nodes:
+        if not node.ready:
+            reason = "not Ready"
+        elif node.unschedulable:
+            reason = "cordoned"
+        elif not all(
+            tolerates(shape.tolerations, t) for t in node.taints if t.effect in _HARD_EFFECTS
+        ):
+            reason = "untolerated taint"
+        else:
+            reason = "nodeSelector or node affinity not matched"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+
+
+def _has_room(requests: Mapping[str, int], room: Mapping[str, int]) -> bool:
+    if room.get("pods", 0) < POD_SLOT:
+        return False
+    return all(
+        room.get(resource, 0) >= amount for resource, amount in requests.items() if amount > 0
+    )
+
+
+def _shortage(requests: Mapping[str, int], room: Mapping[str, int]) -> list[tuple[str, int]]:
+    wanted = dict(requests)
+    wanted["pods"] = POD_SLOT
+    return [
+        (r, amount - room.get(r, 0))
+        for r, amount in sorted(wanted.items())
+        if amount > room.get(r, 0)
+    ]
+
+
+def _gap_size(gap: list[tuple[str, int]], node: Node) -> float:
+    """How far a node is from taking the pod: the shortages as fractions of its capacity."""
+    return sum(amount / max(node.allocatable.get(r, 0), 1) for r, amount in gap)
+
+
+def _label(resource: str) -> str:
+    return {"cpu": "CPU", "pods": "pod slot(s)"}.get(resource, resource)
+
+
+def _matches(requirement: Requirement, labels: Mapping[str, str]) -> bool:
+    value = labels.get(requirement.key)
+    operator = requirement.operator
+    if operator == "In":
+        return value is not None and value in requirement.values
+    if operator == "NotIn":
+        return value is None or value not in requirement.values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in {"Gt", "Lt"} and value is not None and requirement.values:
+        try:
+            left, right = int(value), int(requirement.values[0])
+        except ValueError:
+            return False
+        return left > right if operator == "Gt" else left < right
+    return False

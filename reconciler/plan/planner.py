@@ -1,0 +1,319 @@
+"""One pass of decisions: every group judged, stuck ones matched to a cluster that fits.
+
+Pure: fleet, cluster states, history and the current time in; a Plan out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.config import format_duration
+from reconciler.fleet.model import Fleet, Group
+from reconciler.plan.choice import Candidate, headroom, pick_target
+from reconciler.plan.demand import Demand, group_demand
+from reconciler.plan.fit import (
+    Placement,
+    charge_shape,
+    fits_group,
+    free_on_nodes,
+    with_pods_added_back,
+)
+from reconciler.plan.membership import declared_objects, pods_by_group
+from reconciler.plan.stuck import Health, StuckPod, judge
+from reconciler.problems import Problem
+from reconciler.status.model import ClusterState, KubeObject, Pod
+from reconciler.workloads.shapes import PodShape
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What the pass decided for one group, with the evidence."""
+
+    group: str
+    cluster: str
+    state: str  # running | waiting | pending-other | stuck | upgrade-stalled | unknown | invalid
+    action: str  # move | stay | report
+    summary: str  # one plain sentence
+    target: str = ""
+    reason: str = ""  # Placement-Reason trailer: upgrade-stalled | capacity
+    stuck_pods: tuple[StuckPod, ...] = ()
+    ray_service: str = ""
+    demand: Demand | None = None
+    candidates: tuple[Candidate, ...] = ()
+    guards: tuple[str, ...] = ()  # what held a move back, in plain words
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterSummary:
+    """A cluster as the pass saw it."""
+
+    name: str
+    known: bool
+    reason: str = ""
+    nodes: int = 0
+    pods: int = 0
+    skipped: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The outcome of one pass: a decision per group, the clusters, the input problems."""
+
+    now: dt.datetime
+    decisions: tuple[Decision, ...]
+    clusters: tuple[ClusterSummary, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def moves(self) -> tuple[Decision, ...]:
+        """The decisions that move a group."""
+        return tuple(d for d in self.decisions if d.action == "move")
+
+
+@dataclasses.dataclass
+class _Capacity:
+    """Free room per node of each known cluster, shrinking as moves are chosen in the pass."""
+
+    states: Mapping[str, ClusterState]
+    free: dict[str, dict[str, dict[str, int]]]
+
+    def take(
+        self, cluster: str, shapes: Sequence[PodShape], *, placements: Sequence[Placement]
+    ) -> None:
+        # Pair shapes with placements by position: shape names are not unique (a Deployment
+        # and a ReplicaSet of the same name both make "<ns>/<name> replica 1").
+        room = self.free[cluster]
+        for shape, placement in zip(shapes, placements, strict=True):
+            charge_shape(room[placement.node], shape.requests)
+
+
+def make_plan(
+    fleet: Fleet,
+    states: Mapping[str, ClusterState],
+    *,
+    now: dt.datetime,
+    last_moves: Mapping[str, dt.datetime] | None = None,
+) -> Plan:
+    """Judge every group and choose a target for each stuck one; deterministic for equal input."""
+    last_moves = last_moves or {}
+    declared = declared_objects(fleet.groups)
+    known = {name: s for name, s in states.items() if s.known}
+    pods = {name: pods_by_group(state, declared) for name, state in known.items()}
+    capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
+    problems = list(fleet.problems)
+    # Every group's demand, stuck or not: a bad manifest is reported before it matters.
+    demands = {group.name: group_demand(group) for group in fleet.groups}
+    for demand in demands.values():
+        problems += demand.problems
+    decisions: dict[str, Decision] = {}
+    judged: list[tuple[Group, Health]] = []
+    for group in fleet.groups:
+        state = states.get(group.cluster)
+        if state is None or not state.known:
+            why = state.reason if state is not None else "no status read"
+            decisions[group.name] = Decision(
+                group=group.name,
+                cluster=group.cluster,
+                state="unknown",
+                action="report",
+                summary=f"not judged: the status of {group.cluster} is unknown ({why})",
+            )
+            continue
+        health = judge(
+            pods[group.cluster].get(group.name, []),
+            ray_services=_ray_services(group, state),
+            now=now,
+            grace=group.policy.pending_grace_period,
+        )
+        judged.append((group, health))
+    # Longest-stuck groups choose first; capacity taken by one choice is gone for the next.
+    judged.sort(key=lambda item: (_stuck_since(item[1]), item[0].name))
+    for group, health in judged:
+        decision = _decide(
+            group,
+            health,
+            fleet=fleet,
+            capacity=capacity,
+            pods=pods,
+            now=now,
+            last_move=last_moves.get(group.name),
+            demand=demands[group.name],
+        )
+        decisions[group.name] = decision
+    ordered = tuple(decisions[g.name] for g in sorted(fleet.groups, key=lambda g: g.name))
+    clusters = tuple(
+        ClusterSummary(
+            name=c.name,
+            known=bool(states.get(c.name) and states[c.name].known),
+            reason=states[c.name].reason if c.name in states else "no status read",
+            nodes=len(states[c.name].nodes) if c.name in states else 0,
+            pods=len(states[c.name].pods) if c.name in states else 0,
+            skipped=states[c.name].skipped if c.name in states else (),
+        )
+        for c in fleet.config.clusters
+    )
+    return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
+
+
+def _decide(
+    group: Group,
+    health: Health,
+    *,
+    fleet: Fleet,
+    capacity: _Capacity,
+    pods: Mapping[str, Mapping[str, list[Pod]]],
+    now: dt.datetime,
+    last_move: dt.datetime | None,
+    demand: Demand,
+) -> Decision:
+    base: dict[str, Any] = {
+        "group": group.name,
+        "cluster": group.cluster,
+        "state": health.state,
+        "stuck_pods": health.stuck_pods,
+        "ray_service": health.ray_service,
+    }
+    if health.state == "running":
+        return Decision(**base, action="stay", summary=f"running on {group.cluster}")
+    if not health.movable:
+        return Decision(
+            **base, action="report", summary=_not_movable_summary(health, group, now=now)
+        )
+    if demand.problems:
+        return Decision(
+            **{**base, "state": "invalid"},
+            action="report",
+            demand=demand,
+            summary=f"stuck on {group.cluster}, but its manifests have errors: not moved",
+            guards=("the demand cannot be computed from invalid manifests",),
+        )
+    candidates = _candidates(group, demand, fleet=fleet, capacity=capacity, pods=pods)
+    guards = _guards(group, demand, now=now, last_move=last_move)
+    reason = "upgrade-stalled" if health.state == "upgrade-stalled" else "capacity"
+    what = "upgrade stalled" if reason == "upgrade-stalled" else "stuck"
+    if guards:
+        return Decision(
+            **base,
+            action="report",
+            demand=demand,
+            candidates=candidates,
+            guards=guards,
+            reason=reason,
+            summary=f"{what} on {group.cluster}; not moved: {guards[0]}",
+        )
+    target = pick_target(candidates, preferred=group.policy.preferred_clusters)
+    if target is None:
+        return Decision(
+            **base,
+            action="report",
+            demand=demand,
+            candidates=candidates,
+            reason=reason,
+            guards=("no other allowed cluster fits one copy",),
+            summary=f"{what} on {group.cluster}; no other allowed cluster fits one copy",
+        )
+    capacity.take(target.cluster, demand.shapes, placements=target.placements)
+    return Decision(
+        **base,
+        action="move",
+        target=target.cluster,
+        reason=reason,
+        demand=demand,
+        candidates=candidates,
+        summary=f"{what} on {group.cluster}; move to {target.cluster}, which fits one copy",
+    )
+
+
+def _candidates(
+    group: Group,
+    demand: Demand,
+    *,
+    fleet: Fleet,
+    capacity: _Capacity,
+    pods: Mapping[str, Mapping[str, list[Pod]]],
+) -> tuple[Candidate, ...]:
+    found = []
+    for cluster in fleet.config.clusters:
+        if cluster.name == group.cluster:
+            continue
+        if not group.policy.allows(cluster):
+            found.append(
+                Candidate(cluster.name, fits=False, detail="not allowed by the group's policy")
+            )
+            continue
+        state = capacity.states.get(cluster.name)
+        if state is None:
+            found.append(
+                Candidate(cluster.name, fits=False, detail="status unknown: never a target")
+            )
+            continue
+        # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
+        free = capacity.free[cluster.name]
+        own = pods[cluster.name].get(group.name, [])
+        if own:
+            free = with_pods_added_back(free, own)
+        fit = fits_group(
+            demand.shapes,
+            cluster=cluster.name,
+            nodes=state.nodes,
+            free=free,
+            reserve=cluster.reserve_milli,
+        )
+        if not fit.fits:
+            found.append(Candidate(cluster.name, fits=False, detail=fit.short))
+            continue
+        nodes = sorted({p.node for p in fit.placements})
+        detail = f"fits one copy ({len(fit.placements)} pods on {', '.join(nodes) or 'no node'})"
+        found.append(
+            Candidate(
+                cluster.name,
+                fits=True,
+                detail=detail,
+                placements=fit.placements,
+                headroom=headroom(fit, state.nodes),
+            )
+        )
+    return tuple(found)
+
+
+def _guards(
+    group: Group, demand: Demand, *, now: dt.datetime, last_move: dt.datetime | None
+) -> tuple[str, ...]:
+    guards = []
+    policy = group.policy
+    if policy.skip_capacity_relocate:
+        guards.append("skipCapacityRelocate is set: the group waits for capacity where it is")
+    if demand.stateful and not policy.allow_stateful:
+        guards.append(
+            "the group holds persistent volumes and data does not travel (allowStateful is not set)"
+        )
+    if last_move is not None and now - last_move < policy.cooldown:
+        until = (last_move + policy.cooldown).strftime("%Y-%m-%dT%H:%M:%SZ")
+        guards.append(f"moved {format_duration(now - last_move)} ago; cooldown until {until}")
+    return tuple(guards)
+
+
+def _not_movable_summary(health: Health, group: Group, *, now: dt.datetime) -> str:
+    count = len(health.stuck_pods)
+    if health.state == "waiting":
+        return (
+            f"{count} pod(s) unschedulable for lack of capacity on {group.cluster}, "
+            f"within the {format_duration(group.policy.pending_grace_period)} grace period"
+        )
+    return (
+        f"{count} pod(s) pending on {group.cluster} for reasons a move cannot fix "
+        f"({health.stuck_pods[0].message or 'no scheduler message'})"
+    )
+
+
+def _ray_services(group: Group, state: ClusterState) -> list[KubeObject]:
+    names = {(m.namespace, m.name) for m in group.manifests if m.kind == "RayService"}
+    return [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+
+
+def _stuck_since(health: Health) -> dt.datetime:
+    times = [s.since for s in health.stuck_pods if s.since is not None]
+    return min(times) if times else dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -19,8 +19,16 @@ MINIMAL = {"clusters": [{"name": "onprem"}, {"name": "cloud", "labels": {"site":
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("5m", 300), ("1h30m", 5400), ("24h", 86400), ("2d", 172800), ("1.5h", 5400),
-     ("500ms", 0.5), (45, 45)],
+    [
+        ("90s", 90),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("24h", 86400),
+        ("2d", 172800),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        (45, 45),
+    ],
 )
 def test_durations_parse_like_users_write_them(text: object, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
@@ -90,22 +98,32 @@ def test_an_empty_placement_yaml_is_an_empty_policy() -> None:
     [
         ({"clusters": [{"name": "a"}, {"name": "a"}]}, "", "clusters[1].name: 'a' is listed twice"),
         ({"clusters": [{"name": "UPPER"}]}, "clusters[0].name", "is not a valid cluster name"),
-        ({"clusters": [{"name": "a", "reserve": {"cpu": "-1"}}]}, "clusters[0].reserve",
-         "cpu: must not be negative"),
-        ({"clusters": [{"name": "a", "reserve": {"memory": "4 Gi"}}]}, "clusters[0].reserve",
-         "memory: '4 Gi' is not a quantity"),
+        (
+            {"clusters": [{"name": "a", "reserve": {"cpu": "-1"}}]},
+            "clusters[0].reserve",
+            "cpu: must not be negative",
+        ),
+        (
+            {"clusters": [{"name": "a", "reserve": {"memory": "4 Gi"}}]},
+            "clusters[0].reserve",
+            "memory: '4 Gi' is not a quantity",
+        ),
         ({"clusters": [{"context": "x"}]}, "clusters[0].name", "is required"),
         ({"clusters": "onprem"}, "clusters", "Input should be a valid list"),
         ({"clusters": [{"name": "a"}], "git": {"mode": "yolo"}}, "git.mode", "'pr', 'direct'"),
-        ({"clusters": [{"name": "a"}], "defaults": {"skipCapacityRelocate": "maybe"}},
-         "defaults.skipCapacityRelocate", "valid boolean"),
+        (
+            {"clusters": [{"name": "a"}], "defaults": {"skipCapacityRelocate": "maybe"}},
+            "defaults.skipCapacityRelocate",
+            "valid boolean",
+        ),
     ],
 )
 def test_invalid_fleet_yaml_names_the_field(data: object, field: str, message: str) -> None:
     config, problems = load_fleet_config(data, file="fleet.yaml")
     assert config is None
-    assert any(p.file == "fleet.yaml" and p.field.startswith(field) and message in str(p)
-               for p in problems), [str(p) for p in problems]
+    assert any(
+        p.file == "fleet.yaml" and p.field.startswith(field) and message in str(p) for p in problems
+    ), [str(p) for p in problems]
 
 
 def test_unknown_keys_are_warned_not_fatal() -> None:

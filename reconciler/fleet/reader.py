@@ -188,9 +188,8 @@ def _read_group(
                     )
                 )
                 continue
-            metadata = (
-                document.get("metadata") if isinstance(document.get("metadata"), Mapping) else {}
-            )
+            raw_metadata = document.get("metadata")
+            metadata: Mapping[str, Any] = raw_metadata if isinstance(raw_metadata, Mapping) else {}
             manifests.append(
                 Manifest(
                     file=shown_file,
@@ -207,12 +206,12 @@ def _group_files(path: Path, *, shown: str) -> tuple[list[str], str, list[Proble
     """A group's manifest files (kustomization resources, else every YAML file), namespace."""
     kustomization_path = path / KUSTOMIZATION
     if not kustomization_path.exists():
-        files = sorted(
+        every_yaml = sorted(
             p.name
             for p in path.iterdir()
             if p.suffix in {".yaml", ".yml", ".json"} and p.name != POLICY_FILE
         )
-        return files, "", []
+        return every_yaml, "", []
     try:
         kustomization: Any = load_yaml_mapping(
             kustomization_path, shown_as=f"{shown}/{KUSTOMIZATION}"
@@ -223,7 +222,10 @@ def _group_files(path: Path, *, shown: str) -> tuple[list[str], str, list[Proble
         return [], "", [Problem(f"{shown}/{KUSTOMIZATION}", "", "expected a mapping")]
     problems: list[Problem] = []
     files: list[str] = []
-    for entry in kustomization.get("resources") or []:
+    resources = kustomization.get("resources") or []
+    if not isinstance(resources, list):
+        return [], "", [Problem(f"{shown}/{KUSTOMIZATION}", "resources", "must be a list of files")]
+    for entry in resources:
         entry = str(entry)
         if "://" in entry or entry.startswith("/") or ".." in Path(entry).parts:
             problems.append(

@@ -8,32 +8,55 @@ from pathlib import Path
 from reconciler.status.snapshot import read_snapshot, read_snapshots
 
 NODE = {
-    "apiVersion": "v1", "kind": "Node",
+    "apiVersion": "v1",
+    "kind": "Node",
     "metadata": {"name": "n1", "labels": {"zone": "a"}},
     "spec": {"taints": [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}]},
-    "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-               "conditions": [{"type": "Ready", "status": "True"}]},
+    "status": {
+        "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+        "conditions": [{"type": "Ready", "status": "True"}],
+    },
 }
 
 
 def pod(name: str, cpu: str, **extra: object) -> dict[str, object]:
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "ns", "uid": f"uid-{name}",
-                     "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "u",
-                                          "controller": True}]},
-        "spec": {"containers": [{"name": "c", "image": "i",
-                                 "resources": {"requests": {"cpu": cpu}}}], **extra},
-        "status": {"phase": "Pending", "conditions": [
-            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-             "message": "0/1 nodes are available: 1 Insufficient cpu.",
-             "lastTransitionTime": "2026-11-28T12:00:00Z"}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "ns",
+            "uid": f"uid-{name}",
+            "ownerReferences": [
+                {"kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": True}
+            ],
+        },
+        "spec": {
+            "containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": cpu}}}],
+            **extra,
+        },
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes are available: 1 Insufficient cpu.",
+                    "lastTransitionTime": "2026-11-28T12:00:00Z",
+                }
+            ],
+        },
     }
 
 
 def as_list(*items: object) -> dict[str, object]:
-    return {"apiVersion": "v1", "kind": "List", "items": list(items),
-            "metadata": {"resourceVersion": ""}}
+    return {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": list(items),
+        "metadata": {"resourceVersion": ""},
+    }
 
 
 def test_a_kubectl_list_becomes_a_known_cluster_state(tmp_path: Path) -> None:

@@ -1,0 +1,110 @@
+"""The `placement-reconciler` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from reconciler import commands
+from reconciler.act.git_writer import WorkspaceError
+from reconciler.commands import EXIT_USAGE, UsageError
+from reconciler.problems import InputError
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 failure, 2 usage or invalid fleet repo)."""
+    out = out or sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    try:
+        return int(args.handler(args, out))
+    except InputError as error:
+        print(f"error: {error.problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except WorkspaceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return commands.EXIT_FAILURE
+    except Exception as error:  # a failure is reported in one line, never as a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return commands.EXIT_FAILURE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="placement-reconciler",
+        description="Move a group of workloads that is stuck for lack of capacity to a cluster "
+        "that fits it, by a commit or pull request in the fleet repo.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the embedded example: no cluster, no network")
+    demo.add_argument(
+        "--workdir", type=Path, help="where to build the demo repos (default: a temp dir)"
+    )
+    demo.set_defaults(handler=commands.demo)
+
+    plan = sub.add_parser("plan", help="decide and explain, write nothing")
+    _repo_arguments(plan)
+    _status_arguments(plan)
+    plan.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    plan.set_defaults(handler=commands.plan)
+
+    run = sub.add_parser("run", help="decide and write the moves")
+    _repo_arguments(run)
+    _status_arguments(run)
+    run.add_argument(
+        "--mode", choices=("pr", "direct", "dry-run"), help="default: fleet.yaml git.mode"
+    )
+    when = run.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    when.add_argument("--interval", help="run a pass every INTERVAL (e.g. 60s) until stopped")
+    run.set_defaults(handler=commands.run)
+
+    status = sub.add_parser("status", help="per group: cluster, state, last move")
+    _repo_arguments(status)
+    _status_arguments(status)
+    status.set_defaults(handler=commands.status)
+
+    history = sub.add_parser("history", help="placement timeline read from git")
+    _repo_arguments(history)
+    history.add_argument("group", nargs="?", help="only this group")
+    history.set_defaults(handler=commands.history)
+
+    validate = sub.add_parser("validate", help="lint the fleet repo and its bootstrap")
+    _repo_arguments(validate)
+    validate.set_defaults(handler=commands.validate)
+
+    snapshot = sub.add_parser("snapshot", help="dump a live cluster into a snapshot file")
+    snapshot.add_argument("--context", required=True, help="kubeconfig context to read")
+    snapshot.add_argument("--name", help="cluster name for the file (default: the context)")
+    snapshot.add_argument("-o", "--output", type=Path, default=Path("."), help="directory")
+    snapshot.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
+    snapshot.set_defaults(handler=commands.snapshot)
+    return parser
+
+
+def _repo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help="fleet repo: a local path or a clone URL")
+    parser.add_argument("--workdir", type=Path, help="checkout directory for a clone URL")
+
+
+def _status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status",
+        default="live",
+        help="'live' (read the clusters through kubeconfig contexts; the default) "
+        "or a directory of <cluster>.yaml snapshots",
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
+    parser.add_argument("--now", help="the current time, ISO 8601 (default: the real time)")

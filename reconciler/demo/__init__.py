@@ -1,0 +1,120 @@
+"""The embedded default: the seed's stalled RayService upgrade, relocated offline in one pass.
+
+Builds a fleet repo from repo-template in a temp dir (with a bare repo as its remote),
+reads the shipped snapshots, runs one pass in direct mode, and shows the plan, the
+commit and the placement history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from reconciler.act.git_writer import Workspace
+from reconciler.history import read_moves
+from reconciler.loop import run_pass, snapshot_status
+from reconciler.plan.explain import plan_text
+
+DEMO_DIR = Path(__file__).parent
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Platform Team",
+    "GIT_AUTHOR_EMAIL": "platform@example.com",
+    "GIT_COMMITTER_NAME": "Platform Team",
+    "GIT_COMMITTER_EMAIL": "platform@example.com",
+}
+
+
+def template_dir() -> Path:
+    """repo-template as shipped in the package, or beside it in a source checkout."""
+    packaged = Path(str(resources.files("reconciler"))) / "repo_template"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "repo-template"
+
+
+def build_fleet_repo(workdir: Path, *, when: dt.datetime) -> tuple[Path, Path]:
+    """Copy repo-template into workdir/fleet as a git repo whose origin is workdir/remote.git."""
+    fleet = workdir / "fleet"
+    remote = workdir / "remote.git"
+    shutil.copytree(template_dir(), fleet)
+    env = {
+        **os.environ,
+        **_IDENTITY,
+        "GIT_AUTHOR_DATE": when.isoformat(),
+        "GIT_COMMITTER_DATE": when.isoformat(),
+    }
+    _git(["init", "-q", "--bare", "-b", "main", str(remote)], cwd=workdir, env=env)
+    _git(["init", "-q", "-b", "main"], cwd=fleet, env=env)
+    _git(["add", "-A"], cwd=fleet, env=env)
+    _git(["commit", "-q", "-m", "fleet: initial layout from repo-template"], cwd=fleet, env=env)
+    _git(["remote", "add", "origin", str(remote)], cwd=fleet, env=env)
+    _git(["push", "-q", "origin", "main"], cwd=fleet, env=env)
+    _git(["branch", "-q", "--set-upstream-to=origin/main", "main"], cwd=fleet, env=env)
+    return fleet, remote
+
+
+def run_demo(*, out: TextIO, workdir: Path | None = None) -> int:
+    """Run the demo end to end; 0 when the relocation was committed and pushed."""
+    scenario = yaml.safe_load((DEMO_DIR / "scenario.yaml").read_text(encoding="utf-8"))
+    now = dt.datetime.fromisoformat(str(scenario["now"]).replace("Z", "+00:00"))
+    base = (
+        Path(tempfile.mkdtemp(prefix="placement-reconciler-demo-")) if workdir is None else workdir
+    )
+    base.mkdir(parents=True, exist_ok=True)
+    fleet, remote = build_fleet_repo(base, when=now - dt.timedelta(days=1))
+    print("== The situation", file=out)
+    print(str(scenario.get("story", "")).strip(), file=out)
+    workspace = Workspace.open(str(fleet), branch="main")
+    outcome = run_pass(
+        workspace, status=snapshot_status(DEMO_DIR / "snapshots"), now=now, mode="direct"
+    )
+    print("\n== The plan (placement-reconciler plan)", file=out)
+    print(plan_text(outcome.plan), file=out)
+    print("\n== What was written", file=out)
+    for result in outcome.results:
+        if result.error:
+            print(f"{result.group}: NOT written: {result.error}", file=out)
+            continue
+        print(
+            _git(
+                [
+                    "show",
+                    "--stat",
+                    "--format=commit %H%nAuthor: %an <%ae>%nDate:   %cI%n%n%B",
+                    result.commit,
+                ],
+                cwd=fleet,
+            ).rstrip(),
+            file=out,
+        )
+    print("\n== Placement history (placement-reconciler history)", file=out)
+    for record in read_moves(fleet):
+        print(
+            f"{record.when:%Y-%m-%d %H:%M}  {record.group}: {record.source} -> {record.target} "
+            f"({record.reason}) {record.commit[:12]}",
+            file=out,
+        )
+    print(f"\nThe fleet repo is at {fleet} (its remote: {remote}).", file=out)
+    print(f"Look around: git -C {fleet} log --stat", file=out)
+    print(
+        f"Try: placement-reconciler plan --repo {fleet} --status {DEMO_DIR / 'snapshots'} "
+        f"--now {scenario['now']}",
+        file=out,
+    )
+    moved = [r for r in outcome.results if not r.error]
+    return 0 if moved and not outcome.failed else 1
+
+
+def _git(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout

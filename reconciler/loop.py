@@ -1,0 +1,79 @@
+"""One reconcile pass: read the fleet and the clusters, plan, then write (or show) the moves."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from reconciler.act.git_writer import Move, MoveResult, Workspace
+from reconciler.config import FleetConfig
+from reconciler.fleet.reader import read_fleet
+from reconciler.history import last_moves, read_moves
+from reconciler.plan.explain import commit_message
+from reconciler.plan.planner import Plan, make_plan
+from reconciler.status.model import ClusterState
+from reconciler.status.snapshot import read_snapshots
+
+StatusReader = Callable[[FleetConfig], Mapping[str, ClusterState]]
+
+
+@dataclasses.dataclass(frozen=True)
+class PassOutcome:
+    """What one pass decided and what it wrote."""
+
+    plan: Plan
+    mode: str
+    results: tuple[MoveResult, ...] = ()
+    diffs: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[MoveResult, ...]:
+        """Moves that were decided but could not be written."""
+        return tuple(r for r in self.results if r.error)
+
+
+def snapshot_status(directory: Path) -> StatusReader:
+    """Status from a directory of per-cluster snapshot files."""
+    return lambda config: read_snapshots(directory, clusters=[c.name for c in config.clusters])
+
+
+def live_status(*, kubeconfig: str | None) -> StatusReader:
+    """Status read from the clusters' API servers through their kubeconfig contexts."""
+
+    def read(config: FleetConfig) -> Mapping[str, ClusterState]:
+        from reconciler.status.live import read_live  # the kubernetes client loads slowly
+
+        return read_live(config.clusters, kubeconfig=kubeconfig)
+
+    return read
+
+
+def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -> Plan:
+    """Read everything and decide, writing nothing."""
+    fleet = read_fleet(workspace.path)
+    states = status(fleet.config)
+    moved = {group: record.when for group, record in last_moves(read_moves(workspace.path)).items()}
+    return make_plan(fleet, states, now=now, last_moves=moved)
+
+
+def run_pass(
+    workspace: Workspace, *, status: StatusReader, now: dt.datetime, mode: str
+) -> PassOutcome:
+    """One pass: refresh the checkout, plan, and write each move as its own commit."""
+    workspace.refresh()
+    plan = plan_pass(workspace, status=status, now=now)
+    moves = [
+        Move(
+            group=d.group,
+            source=d.cluster,
+            target=d.target,
+            message=commit_message(d, now=now),
+        )
+        for d in plan.moves
+    ]
+    if mode == "dry-run":
+        return PassOutcome(plan=plan, mode=mode, diffs=tuple(workspace.diff_for(m) for m in moves))
+    results = tuple(workspace.apply(move) for move in moves)
+    return PassOutcome(plan=plan, mode=mode, results=results)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.config import format_duration
+from reconciler.config import GroupPolicy, format_duration
 from reconciler.plan.planner import Decision, Plan
 from reconciler.plan.stuck import StuckPod
 from reconciler.quantity import format_amount
@@ -191,3 +191,87 @@ def _first_message(pods: Iterable[StuckPod]) -> str:
 
 def _cpu_memory(total: Mapping[str, int]) -> dict[str, int]:
     return {r: a for r, a in total.items() if r in {"cpu", "memory"} or "gpu" in r}
+
+
+def pull_request_title(decision: Decision) -> str:
+    """The title of a move pull request (the commit's subject line)."""
+    return f"placement: move {decision.group} from {decision.cluster} to {decision.target}"
+
+
+def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> str:
+    """Markdown for reviewers: the decision, the stuck pods, the demand, every candidate."""
+    lines = [
+        f"**{decision.group}** is {_state_words(decision)} on `{decision.cluster}`. "
+        f"This pull request moves the group directory to `{decision.target}`, which fits one "
+        "copy of it. Merging it is the relocation: Argo CD or Flux starts the group on "
+        f"`{decision.target}` and prunes it from `{decision.cluster}` (with downtime).",
+        "",
+        f"> {stuck_line(decision, now=now)}",
+        "",
+        "### Pods that cannot be scheduled",
+        "",
+        "| pod | pending for | scheduler says |",
+        "|---|---|---|",
+    ]
+    for pod in decision.stuck_pods[:_MAX_PODS_LISTED]:
+        lines.append(
+            f"| `{pod.namespace}/{pod.name}` | {format_duration(pod.pending_for(now))} "
+            f"| {_cell(pod.message)} |"
+        )
+    if len(decision.stuck_pods) > _MAX_PODS_LISTED:
+        lines.append(f"| … {len(decision.stuck_pods) - _MAX_PODS_LISTED} more | | |")
+    demand = decision.demand
+    if demand is not None:
+        lines += [
+            "",
+            "### Demand (one copy, from the manifests)",
+            "",
+            f"{len(demand.shapes)} pods, {amounts(demand.total)}.",
+            "",
+        ]
+        lines += [
+            f"- `{shape.name}`: {amounts(shape.requests)}"
+            for shape in demand.shapes[:_MAX_PODS_LISTED]
+        ]
+    lines += ["", "### Candidate clusters", "", "| cluster | fits | detail |", "|---|---|---|"]
+    for candidate in decision.candidates:
+        chosen = " (chosen)" if candidate.cluster == decision.target else ""
+        lines.append(
+            f"| `{candidate.cluster}`{chosen} | {'yes' if candidate.fits else 'no'} "
+            f"| {_cell(candidate.detail)} |"
+        )
+    lines += [
+        "",
+        "### Policy",
+        "",
+        policy,
+        "",
+        "Close this pull request without merging to refuse the move: the same move is "
+        "not proposed again during the veto window. The bot rebuilds this branch on "
+        "every pass while the group stays stuck, and closes this pull request if the "
+        "move is no longer needed.",
+    ]
+    return "\n".join(lines)
+
+
+def _state_words(decision: Decision) -> str:
+    return "upgrade-stalled" if decision.state == "upgrade-stalled" else "stuck"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def policy_summary(policy: GroupPolicy) -> str:
+    """The placement policy that applied to a group, in one line."""
+    allowed = ", ".join(policy.allowed_clusters) if policy.allowed_clusters is not None else "any"
+    selector = ", ".join(f"{k}={v}" for k, v in sorted(policy.cluster_selector.items()))
+    parts = [
+        f"allowed clusters: {allowed}" + (f" (selector {selector})" if selector else ""),
+        f"preferred: {', '.join(policy.preferred_clusters) or 'none'}",
+        f"grace period {format_duration(policy.pending_grace_period)}",
+        f"cooldown {format_duration(policy.cooldown)}",
+        f"veto window {format_duration(policy.veto_window)}",
+        f"strategy {policy.strategy}",
+    ]
+    return "; ".join(parts) + "."

@@ -73,6 +73,15 @@ class Plan:
         return tuple(d for d in self.decisions if d.action == "move")
 
 
+@dataclasses.dataclass(frozen=True)
+class Veto:
+    """A move people refused: its pull request was closed without merging."""
+
+    target: str
+    until: dt.datetime
+    pull_request: int = 0
+
+
 @dataclasses.dataclass
 class _Capacity:
     """Free room per node of each known cluster, shrinking as moves are chosen in the pass."""
@@ -96,9 +105,18 @@ def make_plan(
     *,
     now: dt.datetime,
     last_moves: Mapping[str, dt.datetime] | None = None,
+    proposed: Mapping[str, str] | None = None,
+    vetoes: Mapping[str, Sequence[Veto]] | None = None,
 ) -> Plan:
-    """Judge every group and choose a target for each stuck one; deterministic for equal input."""
+    """Judge every group and choose a target for each stuck one; deterministic for equal input.
+
+    `last_moves`: when each group last moved (from git history). `proposed`: the target of
+    each group's open move pull request; such a group chooses first (its proposal holds
+    that capacity) and keeps that target while it still fits. `vetoes`: moves people
+    refused, not proposed again until the veto ends.
+    """
     last_moves = last_moves or {}
+    proposed = proposed or {}
     declared = declared_objects(fleet.groups)
     known = {name: s for name, s in states.items() if s.known}
     pods = {name: pods_by_group(state, declared) for name, state in known.items()}
@@ -129,20 +147,22 @@ def make_plan(
             grace=group.policy.pending_grace_period,
         )
         judged.append((group, health))
-    # Longest-stuck groups choose first; capacity taken by one choice is gone for the next.
-    judged.sort(key=lambda item: (_stuck_since(item[1]), item[0].name))
+    # Open proposals first (an open pull request holds its target's capacity), then the
+    # longest stuck; capacity taken by one choice is gone for the next.
+    judged.sort(
+        key=lambda item: (item[0].name not in proposed, _stuck_since(item[1]), item[0].name)
+    )
+    context = _Pass(
+        fleet=fleet, capacity=capacity, pods=pods, now=now, proposed=proposed, vetoes=vetoes or {}
+    )
     for group, health in judged:
-        decision = _decide(
+        decisions[group.name] = _decide(
             group,
             health,
-            fleet=fleet,
-            capacity=capacity,
-            pods=pods,
-            now=now,
+            context=context,
             last_move=last_moves.get(group.name),
             demand=demands[group.name],
         )
-        decisions[group.name] = decision
     ordered = tuple(decisions[g.name] for g in sorted(fleet.groups, key=lambda g: g.name))
     clusters = tuple(
         ClusterSummary(
@@ -158,17 +178,27 @@ def make_plan(
     return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Pass:
+    """What every decision of one pass shares."""
+
+    fleet: Fleet
+    capacity: _Capacity
+    pods: Mapping[str, Mapping[str, list[Pod]]]
+    now: dt.datetime
+    proposed: Mapping[str, str]
+    vetoes: Mapping[str, Sequence[Veto]]
+
+
 def _decide(
     group: Group,
     health: Health,
     *,
-    fleet: Fleet,
-    capacity: _Capacity,
-    pods: Mapping[str, Mapping[str, list[Pod]]],
-    now: dt.datetime,
+    context: _Pass,
     last_move: dt.datetime | None,
     demand: Demand,
 ) -> Decision:
+    now, capacity = context.now, context.capacity
     base: dict[str, Any] = {
         "group": group.name,
         "cluster": group.cluster,
@@ -190,7 +220,7 @@ def _decide(
             summary=f"stuck on {group.cluster}, but its manifests have errors: not moved",
             guards=("the demand cannot be computed from invalid manifests",),
         )
-    candidates = _candidates(group, demand, fleet=fleet, capacity=capacity, pods=pods)
+    candidates = _candidates(group, demand, context=context)
     guards = _guards(group, demand, now=now, last_move=last_move)
     reason = "upgrade-stalled" if health.state == "upgrade-stalled" else "capacity"
     what = "upgrade stalled" if reason == "upgrade-stalled" else "stuck"
@@ -204,7 +234,8 @@ def _decide(
             reason=reason,
             summary=f"{what} on {group.cluster}; not moved: {guards[0]}",
         )
-    target = pick_target(candidates, preferred=group.policy.preferred_clusters)
+    target = _sticky_target(candidates, proposed=context.proposed.get(group.name))
+    target = target or pick_target(candidates, preferred=group.policy.preferred_clusters)
     if target is None:
         return Decision(
             **base,
@@ -227,21 +258,33 @@ def _decide(
     )
 
 
-def _candidates(
-    group: Group,
-    demand: Demand,
-    *,
-    fleet: Fleet,
-    capacity: _Capacity,
-    pods: Mapping[str, Mapping[str, list[Pod]]],
-) -> tuple[Candidate, ...]:
+def _sticky_target(candidates: Sequence[Candidate], *, proposed: str | None) -> Candidate | None:
+    """The target of the group's open proposal, while it still fits: proposals stay stable."""
+    return next((c for c in candidates if c.fits and c.cluster == proposed), None)
+
+
+def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candidate, ...]:
+    capacity, pods = context.capacity, context.pods
+    vetoes = {v.target: v for v in context.vetoes.get(group.name, ()) if v.until > context.now}
     found = []
-    for cluster in fleet.config.clusters:
+    for cluster in context.fleet.config.clusters:
         if cluster.name == group.cluster:
             continue
         if not group.policy.allows(cluster):
             found.append(
                 Candidate(cluster.name, fits=False, detail="not allowed by the group's policy")
+            )
+            continue
+        veto = vetoes.get(cluster.name)
+        if veto is not None:
+            number = f" #{veto.pull_request}" if veto.pull_request else ""
+            found.append(
+                Candidate(
+                    cluster.name,
+                    fits=False,
+                    detail=f"vetoed: the pull request{number} for this move was closed without "
+                    f"merging; not proposed again before {veto.until:%Y-%m-%dT%H:%M:%SZ}",
+                )
             )
             continue
         state = capacity.states.get(cluster.name)

@@ -128,3 +128,26 @@ def test_plan_json_is_serialisable_and_complete() -> None:
     assert decisions["far"]["state"] == "unknown" and decisions["far"]["target"] is None
     assert [c["known"] for c in again["clusters"]] == [True, True, True, False]
     assert any(p["group"] == "idle" for p in again["problems"])
+
+
+def test_pull_request_body_explains_the_move_for_reviewers() -> None:
+    from reconciler.config import GroupPolicy
+    from reconciler.plan.explain import policy_summary, pull_request_body, pull_request_title
+    from reconciler.plan.planner import make_plan
+
+    from .builders import NOW, cluster_state, fleet, node, stalled_ray_group, stalled_ray_onprem
+
+    states = {
+        "onprem": stalled_ray_onprem(),
+        "cloud": cluster_state("cloud", [node(f"c{i}", cpu="16", memory="64Gi") for i in range(3)]),
+    }
+    plan = make_plan(fleet(groups=[stalled_ray_group()]), states, now=NOW)
+    (move,) = plan.moves
+    body = pull_request_body(move, now=NOW, policy=policy_summary(GroupPolicy()))
+    assert pull_request_title(move) == f"placement: move {move.group} from onprem to cloud"
+    assert "upgrade-stalled" in body
+    assert "| pod | pending for | scheduler says |" in body
+    assert all(f"`{p.namespace}/{p.name}`" in body for p in move.stuck_pods)
+    assert "| `cloud` (chosen) | yes |" in body
+    assert "cooldown 30m; veto window 24h; strategy recreate" in body
+    assert "Close this pull request without merging to refuse the move" in body

@@ -7,6 +7,7 @@ are kept, and an object that cannot be read is skipped with a reason, never fata
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from reconciler.quantity import QuantityError, resources_to_milli
 from reconciler.status.model import ClusterState, Condition, KubeObject, Node, OwnerRef, Pod, Taint
 from reconciler.workloads.pod_spec import shape_from_pod_spec
+from reconciler.workloads.shapes import PodShape
 
 OWNER_KINDS = frozenset({"ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"})
 RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
@@ -90,7 +92,7 @@ def pod_from(item: Mapping[str, Any]) -> Pod:
         namespace=namespace,
         name=name,
         uid=str(metadata.get("uid") or ""),
-        shape=shape_from_pod_spec(spec, name=f"{namespace}/{name}"),
+        shape=_shape_of(spec, name=f"{namespace}/{name}"),
         node=str(spec.get("nodeName") or ""),
         phase=str(status.get("phase") or "Pending"),
         conditions=conditions_from(status.get("conditions")),
@@ -115,6 +117,60 @@ def object_from(item: Mapping[str, Any]) -> KubeObject:
         active_cluster=str((status.get("activeServiceStatus") or {}).get("rayClusterName") or ""),
         pending_cluster=str((status.get("pendingServiceStatus") or {}).get("rayClusterName") or ""),
     )
+
+
+_SHAPES: dict[str, PodShape] = {}
+_SHAPES_LIMIT = 4096
+
+
+def _shape_of(spec: Mapping[str, Any], *, name: str) -> PodShape:
+    """shape_from_pod_spec, computed once per distinct template rather than once per pod.
+
+    Replicas share their requests and constraints, and parsing the same quantities again
+    and again was most of the time of a large pod list. The key holds every field the
+    effective-request rule and the constraints read (tests/status compare it with the
+    rule itself); an error is never cached, so a bad spec fails as it always did.
+    """
+    key = _shape_key(spec)
+    if key is None:
+        return shape_from_pod_spec(spec, name=name)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = shape_from_pod_spec(spec, name=name)
+        if len(_SHAPES) >= _SHAPES_LIMIT:
+            _SHAPES.clear()
+        _SHAPES[key] = shape
+    return dataclasses.replace(
+        shape, name=name, requests=dict(shape.requests), node_selector=dict(shape.node_selector)
+    )
+
+
+def _shape_key(spec: Mapping[str, Any]) -> str | None:
+    """A key for the fields the rule reads; None (do not cache) when they are not plain data."""
+    containers = _container_parts(spec.get("containers"))
+    inits = _container_parts(spec.get("initContainers"))
+    if containers is None or inits is None:
+        return None
+    # repr of plain JSON values is faithful: equal keys mean equal inputs to the rule.
+    return repr(
+        (
+            containers,
+            inits,
+            spec.get("overhead"),
+            spec.get("resources"),
+            spec.get("nodeSelector"),
+            spec.get("tolerations"),
+            spec.get("affinity"),
+        )
+    )
+
+
+def _container_parts(raw: object) -> list[tuple[object, object]] | None:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        return None
+    return [(c.get("resources"), c.get("restartPolicy")) for c in raw]
 
 
 def owners_from(raw: object) -> tuple[OwnerRef, ...]:
@@ -157,7 +213,7 @@ def parse_time(raw: object) -> dt.datetime | None:
     if not isinstance(raw, str) or not raw:
         return None
     try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(raw)  # Python 3.11 reads a "Z" suffix itself
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,370 @@
+"""Benchmark: ingesting one large pod list, the client's models against our raw path.
+
+Serves one PodList of `--pods` realistic pods (containers, requests, env, probes, owner
+references, conditions, container statuses, managedFields) from a local HTTP server on
+127.0.0.1 and times, as the median of `--repeat` runs:
+
+  (a) model   CoreV1Api.list_pod_for_all_namespaces(): HTTP + the client's models
+  (b) ours    ListReader (raw, `_preload_content=False`) + orjson + cluster_state_from_items
+  (c) bare    orjson.loads of the same bytes
+
+(b) is also split into its HTTP fetch and its parse (orjson + cluster_state_from_items from
+bytes already in memory), the part comparable with (c). Writes nothing.
+
+    python bench/live_ingest.py --pods 20000 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from kubernetes import client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reconciler.status.kube_connect import api_client_for, close_client
+from reconciler.status.live import RESOURCES, ListReader, gc_paused
+from reconciler.status.parse import cluster_state_from_items
+
+TOKEN = "bench-token"
+STAMP = "2024-05-01T10:00:00Z"
+
+
+def realistic_pod(index: int) -> dict[str, Any]:
+    """A pod as a Deployment's ReplicaSet creates it and the kubelet reports it (no kind)."""
+    app = f"app-{index % 200}"
+    rs = f"{app}-7d9f8c6b5"
+    name = f"{rs}-{index:06d}"
+    cpu, memory = ("250m", "512Mi") if index % 3 else ("1", "2Gi")
+    node_name = f"node-{index % 500:03d}"
+    env = [{"name": f"SETTING_{k}", "value": f"value-{k}"} for k in range(5)]
+    env.append(
+        {
+            "name": "POD_IP",
+            "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
+        }
+    )
+    probe = {
+        "httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"},
+        "initialDelaySeconds": 5,
+        "periodSeconds": 10,
+        "timeoutSeconds": 1,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+    mounts = [
+        {"name": "config", "mountPath": "/etc/app"},
+        {
+            "name": "kube-api-access",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "readOnly": True,
+        },
+    ]
+    main = {
+        "name": "main",
+        "image": f"registry.example/{app}:1.{index % 7}",
+        "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+        "env": env,
+        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
+        "volumeMounts": mounts,
+        "livenessProbe": probe,
+        "readinessProbe": probe,
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent",
+    }
+    sidecar = {
+        "name": "proxy",
+        "image": "registry.example/proxy:2.3",
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "100m", "memory": "128Mi"},
+        },
+        "volumeMounts": mounts[1:],
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent",
+    }
+    conditions = [
+        {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": STAMP}
+        for t in (
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        )
+    ]
+    statuses = [
+        {
+            "name": c,
+            "state": {"running": {"startedAt": STAMP}},
+            "lastState": {},
+            "ready": True,
+            "restartCount": 0,
+            "image": f"registry.example/{c}:1.0",
+            "imageID": f"registry.example/{c}@sha256:{'ab' * 32}",
+            "containerID": f"containerd://{'cd' * 32}",
+            "started": True,
+        }
+        for c in ("main", "proxy")
+    ]
+    return {
+        "metadata": {
+            "name": name,
+            "generateName": f"{rs}-",
+            "namespace": f"team-{index % 40}",
+            "uid": f"5f0c{index:08d}-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+            "resourceVersion": str(1000000 + index),
+            "creationTimestamp": STAMP,
+            "labels": {
+                "app": app,
+                "pod-template-hash": "7d9f8c6b5",
+                "tier": "web",
+                "team": f"t{index % 40}",
+            },
+            "annotations": {
+                "kubectl.kubernetes.io/restartedAt": STAMP,
+                "prometheus.io/scrape": "true",
+            },
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": rs,
+                    "uid": f"rs-uid-{index % 200:04d}",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+            "managedFields": [
+                {
+                    "manager": "kube-controller-manager",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "time": STAMP,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {
+                        "f:metadata": {"f:labels": {".": {}, "f:app": {}}, "f:ownerReferences": {}}
+                    },
+                },
+                {
+                    "manager": "kubelet",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "time": STAMP,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {
+                        "f:status": {"f:conditions": {}, "f:containerStatuses": {}, "f:podIP": {}}
+                    },
+                    "subresource": "status",
+                },
+            ],
+        },
+        "spec": {
+            "containers": [main, sidecar],
+            "volumes": [
+                {"name": "config", "configMap": {"name": f"{app}-config", "defaultMode": 420}},
+                {
+                    "name": "kube-api-access",
+                    "projected": {
+                        "sources": [
+                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}
+                        ],
+                        "defaultMode": 420,
+                    },
+                },
+            ],
+            "restartPolicy": "Always",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default",
+            "nodeName": node_name,
+            "securityContext": {},
+            "schedulerName": "default-scheduler",
+            "tolerations": [
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+            ],
+            "priority": 0,
+            "enableServiceLinks": True,
+            "preemptionPolicy": "PreemptLowerPriority",
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": conditions,
+            "hostIP": f"10.0.{index % 250}.{index % 200 + 1}",
+            "podIP": f"10.244.{index % 250}.{index % 200 + 2}",
+            "podIPs": [{"ip": f"10.244.{index % 250}.{index % 200 + 2}"}],
+            "startTime": STAMP,
+            "containerStatuses": statuses,
+            "qosClass": "Burstable",
+        },
+    }
+
+
+def pod_list_bytes(count: int) -> bytes:
+    """One PodList holding `count` pods, as the API server sends it."""
+    document = {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": "2000000"},
+        "items": [realistic_pod(i) for i in range(count)],
+    }
+    return orjson.dumps(document)
+
+
+@contextmanager
+def serve(body: bytes) -> Iterator[int]:
+    """Serve `body` for every GET on 127.0.0.1; yield the port."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def median_seconds(run: Callable[[], object], repeat: int) -> float:
+    """The median wall time of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per path (median)")
+    parser.add_argument("--model-repeat", type=int, default=0, help="runs of (a); default --repeat")
+    options = parser.parse_args(argv)
+
+    body = pod_list_bytes(options.pods)
+    pods_resource = next(r for r in RESOURCES if r.kind == "Pod")
+    with serve(body) as port, tempfile.TemporaryDirectory() as scratch:
+        kubeconfig = Path(scratch) / "kubeconfig"
+        kubeconfig.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [{"name": "b", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                    "users": [{"name": "b", "user": {"token": TOKEN}}],
+                    "contexts": [{"name": "bench", "context": {"cluster": "b", "user": "b"}}],
+                }
+            )
+        )
+        api = api_client_for("bench", kubeconfig=str(kubeconfig))
+        core = client.CoreV1Api(api)
+
+        def model_path() -> object:
+            return core.list_pod_for_all_namespaces(_request_timeout=(10, 600))
+
+        def reader() -> ListReader:
+            return ListReader(
+                api, timeout=600, deadline=600, retries=0, sleep=time.sleep, clock=time.monotonic
+            )
+
+        def our_path() -> object:
+            items = reader().list_all(pods_resource)
+            with gc_paused():  # as read_cluster does
+                return cluster_state_from_items(items, cluster="bench")
+
+        def fetch_only() -> object:
+            response = core.list_pod_for_all_namespaces(
+                limit=500, _preload_content=False, _request_timeout=(10, 600)
+            )
+            data = response.data
+            response.release_conn()
+            return data
+
+        def parse_only() -> object:
+            # What our path does once the bytes are in: live._parse_page, then read_cluster.
+            with gc_paused():
+                items = orjson.loads(body)["items"]
+            for item in items:
+                item["kind"] = "Pod"
+                item["apiVersion"] = "v1"
+            with gc_paused():
+                return cluster_state_from_items(items, cluster="bench")
+
+        def bare_paused() -> object:
+            with gc_paused():
+                return orjson.loads(body)
+
+        check = our_path()
+        assert len(check.pods) == options.pods and not check.skipped, "our path lost pods"  # type: ignore[attr-defined]
+        del check
+        c = median_seconds(lambda: orjson.loads(body), options.repeat)
+        c_paused = median_seconds(bare_paused, options.repeat)
+        b_parse = median_seconds(parse_only, options.repeat)
+        b_fetch = median_seconds(fetch_only, options.repeat)
+        b = median_seconds(our_path, options.repeat)
+        a = median_seconds(model_path, options.model_repeat or options.repeat)
+        close_client(api)
+
+    size = len(body) / 2**20
+    print(
+        f"{options.pods} pods, {size:.1f} MiB of JSON "
+        f"({len(body) / options.pods / 1024:.1f} KiB a pod), median of runs"
+    )
+    rows = [
+        ("(a) client models (HTTP + deserialize)", a),
+        ("(b) ours (HTTP raw + orjson + ClusterState)", b),
+        ("    of which HTTP fetch of raw bytes", b_fetch),
+        ("    of which parse: orjson + ClusterState", b_parse),
+        ("(c) bare orjson.loads of the bytes", c),
+        ("(c') the same with the collector paused", c_paused),
+    ]
+    for label, seconds in rows:
+        print(f"  {label:<46} {seconds * 1000:9.1f} ms")
+    print(f"  a/b (target >= 20)                            {a / b:9.1f}")
+    print(f"  b/c end to end                                {b / c:9.2f}")
+    print(f"  b/c parse only, same bytes (target <= 1.5)    {b_parse / c:9.2f}")
+    print(f"  b/c' parse only vs a GC-paused bare parse     {b_parse / c_paused:9.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The snapshot writer: one cluster read live, written as the `kind: List` snapshots are.
+
+A live read and a snapshot of it hold the same items (the same reader lists them), so
+they plan identically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
+from reconciler.status.kube_faults import ReadError
+from reconciler.status.live import ListReader
+
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class SnapshotError(Exception):
+    """The cluster could not be read in full; str() is a short reason without credentials."""
+
+
+def dump_snapshot(
+    context: str,
+    *,
+    kubeconfig: str | None = None,
+    timeout: float = 10.0,
+    deadline: float = 300.0,
+    retries: int = 2,
+) -> dict[str, Any]:
+    """Read every object the live source reads from one context, as a `kind: List` dict.
+
+    Raises SnapshotError when any list fails: a partial snapshot would plan wrongly.
+    """
+    try:
+        api = api_client_for(context, kubeconfig=kubeconfig)
+    except ConnectError as error:
+        raise SnapshotError(str(error)) from None
+    try:
+        reader = ListReader(
+            api,
+            timeout=timeout,
+            deadline=deadline,
+            retries=retries,
+            sleep=time.sleep,
+            clock=time.monotonic,
+        )
+        items = reader.read_all()
+    except ReadError as error:
+        raise SnapshotError(error.reason) from None
+    finally:
+        close_client(api)
+    for item in items:
+        metadata = item.get("metadata")
+        if isinstance(metadata, dict):
+            # kubectl leaves these out of `get -o yaml` too; they are most of a pod's bytes.
+            metadata.pop("managedFields", None)
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
+
+
+def write_snapshot(data: dict[str, Any], *, directory: Path, cluster: str) -> Path:
+    """Write `<cluster>.yaml` in `directory` atomically (a temporary file renamed over it).
+
+    The file is created readable by its owner only: pod specs can hold secrets in env.
+    """
+    if not cluster or Path(cluster).name != cluster or cluster.startswith("."):
+        raise ValueError(f"{cluster!r} is not a cluster name usable as a file name")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{cluster}.yaml"
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{cluster}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            yaml.dump(data, stream, Dumper=_Dumper, default_flow_style=False, sort_keys=False)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from reconciler.act.git_writer import Workspace
-from reconciler.config import parse_duration
+from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
+from reconciler.act.github_auth import (
+    CredentialError,
+    credential_from_env,
+    git_push_env,
+    github_client,
+)
+from reconciler.act.pull_requests import PullRequests
+from reconciler.config import FleetConfig, parse_duration
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
 from reconciler.history import last_moves, read_moves
@@ -25,6 +33,7 @@ from reconciler.loop import (
     snapshot_status,
 )
 from reconciler.plan.explain import plan_json, plan_text
+from reconciler.pr_pass import PrPassOutcome, run_pr_pass
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -54,38 +63,79 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """One pass (or a pass every --interval) that writes the moves it decides."""
     workspace = open_workspace(args)
-    mode = args.mode or read_fleet_config(workspace.path).mode
-    if mode == "pr":
-        raise UsageError(
-            "mode 'pr' needs the pull-request writer, not available in this version: "
-            "use --mode direct or --mode dry-run"
-        )
+    config = read_fleet_config(workspace.path)
+    mode = args.mode or config.mode
     reader = status_reader(args)
+    if mode == "pr":
+        pulls, push_env = pull_requests_for(config, env=os.environ)
+
+        def one_pr_pass(now: dt.datetime) -> int:
+            outcome = run_pr_pass(workspace, status=reader, now=now, pulls=pulls, push_env=push_env)
+            return report_pr_pass(outcome, out)
+
+        if not args.interval:
+            return one_pr_pass(parse_now(args.now))
+        return repeat(one_pr_pass, every=interval_seconds(args.interval), out=out)
+
+    def one_pass(now: dt.datetime) -> int:
+        return report_pass(run_pass(workspace, status=reader, now=now, mode=mode), out)
+
     if not args.interval:
-        return report_pass(
-            run_pass(workspace, status=reader, now=parse_now(args.now), mode=mode), out
-        )
-    return run_forever(
-        workspace, status=reader, mode=mode, every=interval_seconds(args.interval), out=out
-    )
+        return one_pass(parse_now(args.now))
+    return repeat(one_pass, every=interval_seconds(args.interval), out=out)
 
 
-def run_forever(
-    workspace: Workspace, *, status: StatusReader, mode: str, every: float, out: TextIO
-) -> int:
+def repeat(one_pass: Callable[[dt.datetime], int], *, every: float, out: TextIO) -> int:
     """Pass after pass until SIGTERM or SIGINT; the pass in flight always finishes."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     while not stop.is_set():
         try:
-            report_pass(
-                run_pass(workspace, status=status, now=dt.datetime.now(dt.UTC), mode=mode), out
-            )
+            one_pass(dt.datetime.now(dt.UTC))
         except Exception as error:  # one failed pass never ends the loop
             print(f"pass failed: {type(error).__name__}: {error}", file=out)
         stop.wait(every)
     return EXIT_OK
+
+
+def pull_requests_for(
+    config: FleetConfig, *, env: Mapping[str, str]
+) -> tuple[PullRequests, dict[str, str]]:
+    """The GitHub side of mode pr: the repo from fleet.yaml, the credential from the env."""
+    if config.git.github is None:
+        raise UsageError("mode 'pr' needs git.github.repo in fleet.yaml (e.g. org/fleet)")
+    try:
+        credential = credential_from_env(env)
+    except CredentialError as error:
+        raise UsageError(str(error)) from None
+    if credential is None:
+        raise UsageError(
+            "mode 'pr' needs a GitHub credential in the environment: GITHUB_TOKEN, "
+            "GITHUB_TOKEN_FILE, or GITHUB_APP_ID + GITHUB_APP_INSTALLATION_ID + "
+            "GITHUB_APP_PRIVATE_KEY_FILE"
+        )
+    base_url = config.git.github.base_url
+    pulls = PullRequests(
+        github_client(credential, base_url=base_url),
+        repo=config.git.github.repo,
+        base=config.git.branch,
+        bot_email=DEFAULT_AUTHOR[1],
+        secrets=credential.secrets(),
+    )
+    return pulls, git_push_env(credential, base_url=base_url)
+
+
+def report_pr_pass(outcome: PrPassOutcome, out: TextIO) -> int:
+    """Print what a pr pass decided and did; 1 when a proposal or withdrawal failed."""
+    print(plan_text(outcome.plan), file=out)
+    for result in outcome.proposals + outcome.withdrawals:
+        where = f" #{result.number} {result.url}".rstrip() if result.number else ""
+        detail = f": {result.error}" if result.error else ""
+        print(f"\n{result.group}: pull request{where} {result.action}{detail}", file=out)
+    if outcome.stopped:
+        print(f"\n{outcome.stopped}", file=out)
+    return EXIT_FAILURE if outcome.failed else EXIT_OK
 
 
 def report_pass(outcome: PassOutcome, out: TextIO) -> int:

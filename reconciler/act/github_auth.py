@@ -1,0 +1,200 @@
+"""GitHub credentials from the environment or a mounted file, and keeping them out of sight.
+
+A credential is a token (`GITHUB_TOKEN`, or `GITHUB_TOKEN_FILE` naming a mounted file)
+or a GitHub App (`GITHUB_APP_ID`, `GITHUB_APP_INSTALLATION_ID`,
+`GITHUB_APP_PRIVATE_KEY_FILE`). It is never read from the fleet repo. The same
+credential serves the REST API (PyGithub) and git over https: git gets it as an
+`http.extraHeader` through `GIT_CONFIG_*` variables, so it is neither in a command line
+nor in a remote URL, and `redact` removes it from any text that leaves the process.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import github
+from github import Auth, Consts
+from urllib3.util import Retry
+
+GIT_USER = "x-access-token"
+REDACTED = "***"
+
+
+class CredentialError(ValueError):
+    """The environment names a credential that is incomplete or cannot be read."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GitHubCredential:
+    """A token, or a GitHub App installation; its repr never shows a secret."""
+
+    kind: str  # "token" | "app"
+    token: str = dataclasses.field(default="", repr=False)
+    app_id: str = ""
+    installation_id: int = 0
+    private_key: str = dataclasses.field(default="", repr=False)
+    # The App's installation auth, built once and shared by the API client and git, so
+    # PyGithub's refresh of the installation token serves both.
+    _installation: list[Auth.AppInstallationAuth] = dataclasses.field(
+        default_factory=list, repr=False, compare=False
+    )
+
+    def __repr__(self) -> str:
+        if self.kind == "app":
+            return (
+                f"GitHubCredential(kind='app', app_id={self.app_id!r}, "
+                f"installation_id={self.installation_id})"
+            )
+        return f"GitHubCredential(kind={self.kind!r})"
+
+    __str__ = __repr__
+
+    def secrets(self) -> list[str]:
+        """Every secret this credential holds now (for `redact`)."""
+        found = [self.token, self.private_key]
+        found += [_fetched_token(auth) for auth in self._installation]
+        return [secret for secret in found if secret]
+
+
+def credential_from_env(env: Mapping[str, str]) -> GitHubCredential | None:
+    """The credential the environment names, or None when it names none.
+
+    Raises CredentialError when one is named but incomplete or unreadable.
+    """
+    token = env.get("GITHUB_TOKEN", "").strip()
+    if token:
+        return GitHubCredential(kind="token", token=token)
+    token_file = env.get("GITHUB_TOKEN_FILE", "").strip()
+    if token_file:
+        return GitHubCredential(kind="token", token=_read_secret(token_file, "GITHUB_TOKEN_FILE"))
+    app_vars = ("GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "GITHUB_APP_PRIVATE_KEY_FILE")
+    present = [name for name in app_vars if env.get(name, "").strip()]
+    if not present:
+        return None
+    missing = [name for name in app_vars if name not in present]
+    if missing:
+        raise CredentialError(f"a GitHub App needs {', '.join(missing)} as well")
+    installation = env["GITHUB_APP_INSTALLATION_ID"].strip()
+    if not installation.isdigit():
+        raise CredentialError("GITHUB_APP_INSTALLATION_ID must be a number")
+    key = _read_secret(env["GITHUB_APP_PRIVATE_KEY_FILE"].strip(), "GITHUB_APP_PRIVATE_KEY_FILE")
+    if "PRIVATE KEY" not in key:
+        raise CredentialError("GITHUB_APP_PRIVATE_KEY_FILE does not hold a PEM private key")
+    return GitHubCredential(
+        kind="app",
+        app_id=env["GITHUB_APP_ID"].strip(),
+        installation_id=int(installation),
+        private_key=key,
+    )
+
+
+def github_client(
+    credential: GitHubCredential,
+    *,
+    base_url: str,
+    retry: Retry | None = None,
+    seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
+    seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+) -> github.Github:
+    """A PyGithub client for base_url (GitHub or GitHub Enterprise's `/api/v3`).
+
+    PyGithub's own retry (GithubRetry: rate limits and 5xx) and its pacing between
+    requests, as GitHub asks of integrations, are kept unless given otherwise.
+    """
+    auth: Auth.Auth
+    if credential.kind == "app":
+        if not credential._installation:
+            app = Auth.AppAuth(credential.app_id, credential.private_key)
+            credential._installation.append(app.get_installation_auth(credential.installation_id))
+        auth = credential._installation[0]
+    else:
+        auth = Auth.Token(credential.token)
+    return github.Github(
+        base_url=base_url,
+        auth=auth,
+        retry=retry or github.Github.default_retry,
+        seconds_between_requests=seconds_between_requests,
+        seconds_between_writes=seconds_between_writes,
+    )
+
+
+def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, str]:
+    """Environment for git over https to the GitHub host of base_url, as `x-access-token`.
+
+    For an App this is the current installation token (fetched or refreshed if needed).
+    The header is scoped to that host, so git sends it nowhere else.
+    """
+    if credential.kind == "app":
+        if not credential._installation:
+            github_client(credential, base_url=base_url)
+        token = credential._installation[0].token
+    else:
+        token = credential.token
+    basic = base64.b64encode(f"{GIT_USER}:{token}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.{git_host_url(base_url)}/.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+
+
+def git_host_url(base_url: str) -> str:
+    """Where git talks to for the API at base_url: github.com, or the Enterprise host."""
+    parts = urllib.parse.urlsplit(base_url.rstrip("/"))
+    host = "github.com" if parts.netloc == "api.github.com" else parts.netloc
+    return f"{parts.scheme}://{host}"
+
+
+def secrets_in_env(env: Mapping[str, str]) -> list[str]:
+    """The secrets a `git_push_env` environment carries: header, basic value, token."""
+    found: list[str] = []
+    for name, value in env.items():
+        if not name.startswith("GIT_CONFIG_VALUE_") or not value.startswith("Authorization:"):
+            continue
+        scheme_and_value = value.removeprefix("Authorization:").strip()
+        found.append(scheme_and_value)
+        encoded = scheme_and_value.split(" ", 1)[-1]
+        found.append(encoded)
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode()
+        except ValueError:
+            continue
+        found.append(decoded)
+        found.append(decoded.split(":", 1)[-1])
+    return [secret for secret in found if secret]
+
+
+def redact(text: str, *, secrets: Iterable[str]) -> str:
+    """The text with every secret, and its base64 and URL-quoted forms, replaced by ***."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if len(secret) < 4:  # too short to tell apart from ordinary text
+            continue
+        forms.add(secret)
+        forms.add(base64.b64encode(secret.encode()).decode())
+        forms.add(base64.b64encode(f"{GIT_USER}:{secret}".encode()).decode())
+        forms.add(urllib.parse.quote(secret, safe=""))
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def _read_secret(path: str, variable: str) -> str:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as error:
+        raise CredentialError(f"{variable}: cannot read {path} ({error.strerror})") from None
+    if not text:
+        raise CredentialError(f"{variable}: {path} is empty")
+    return text
+
+
+def _fetched_token(auth: Auth.AppInstallationAuth) -> str:
+    """The installation token fetched so far, or '' (asking `auth.token` would fetch one)."""
+    fetched = getattr(auth, "_AppInstallationAuth__installation_authorization", None)
+    return str(getattr(fetched, "token", "") or "")

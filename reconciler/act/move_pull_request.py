@@ -1,0 +1,110 @@
+"""What a move pull request is: the proposal, the hidden marker, the records read back.
+
+The marker is an HTML comment at the end of the body, invisible on GitHub:
+`<!-- placement-reconciler:move group=ray-pred from=onprem to=cloud reason=upgrade-stalled -->`.
+With the head branch `placement/<group>` it tells a move PR from any other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+MARKER = "placement-reconciler:move"
+MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
+
+
+class GitHubUnavailable(RuntimeError):
+    """GitHub could not be read or written; the message says what was tried."""
+
+
+class RateLimited(GitHubUnavailable):
+    """GitHub's rate limit was hit after PyGithub's own retries; stop writing this pass."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MoveProposal:
+    """A move to propose; body is the caller's markdown evidence (the marker is added).
+
+    commit_message is the move commit's message (with trailers); empty means a default.
+    """
+
+    group: str
+    source: str
+    target: str
+    reason: str
+    title: str
+    body: str
+    commit_message: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenMove:
+    """An open move pull request: it reserves its target and blocks another move."""
+
+    group: str
+    source: str
+    target: str
+    reason: str
+    number: int
+    url: str
+    head_sha: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClosedMove:
+    """A closed move pull request: merged (the move happened) or not (a human veto)."""
+
+    group: str
+    source: str
+    target: str
+    number: int
+    closed_at: dt.datetime
+    merged: bool
+    merged_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProposalResult:
+    """What was done: opened | updated | adopted | unchanged | left-alone | failed | closed."""
+
+    group: str
+    action: str
+    number: int = 0
+    url: str = ""
+    error: str = ""
+
+
+def marker(*, group: str, source: str, target: str, reason: str) -> str:
+    """The hidden HTML comment that identifies a move PR."""
+    return f"<!-- {MARKER} group={group} from={source} to={target} reason={slug(reason)} -->"
+
+
+def parse_marker(body: str | None) -> dict[str, str] | None:
+    """The marker's fields (group, from, to, reason), or None when the body has none."""
+    found = MARKER_COMMENT.search(body or "")
+    if found is None:
+        return None
+    fields = dict(part.split("=", 1) for part in found["fields"].split() if "=" in part)
+    if not all(fields.get(key) for key in ("group", "from", "to")):
+        return None
+    return fields
+
+
+def commit_message_of(proposal: MoveProposal) -> str:
+    """The move commit's message: the proposal's own, or a subject with the trailers."""
+    if proposal.commit_message:
+        return proposal.commit_message
+    return (
+        f"placement: move {proposal.group} from {proposal.source} to {proposal.target}\n\n"
+        f"Placement-Group: {proposal.group}\n"
+        f"Placement-From: {proposal.source}\n"
+        f"Placement-To: {proposal.target}\n"
+        f"Placement-Reason: {slug(proposal.reason)}\n"
+    )
+
+
+def slug(reason: str) -> str:
+    """The reason as one word, for the marker and the label."""
+    return "-".join(reason.split()) or "capacity"

@@ -1,0 +1,187 @@
+"""Mode `pr` end to end: real PyGithub against the fake GitHub, a real bare git remote.
+
+One pass opens one clear pull request; passes keep it single and current; merging it is
+the move (history shows it, no new PR); closing it unmerged vetoes the move; a group
+that is no longer stuck gets its PR closed with a comment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from github import Auth, Github, GithubRetry
+
+from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
+from reconciler.act.pull_requests import PullRequests
+from reconciler.cli import main
+from reconciler.history import read_moves
+from reconciler.loop import snapshot_status
+from reconciler.pr_pass import PrPassOutcome, run_pr_pass
+from tests.e2e.conftest import NOW, commit_all, git
+from tests.fakes.github_server import FakeGitHub
+
+TOKEN = "ghp_E2ESECRETTOKEN0123456789"
+WHEN = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def github(fleet: Path) -> Iterator[FakeGitHub]:
+    """The fake GitHub over the fleet's bare remote; fleet.yaml names it."""
+    with FakeGitHub(remote=fleet.parent / "remote.git", tokens=(TOKEN,)) as fake:
+        fake.now = WHEN - dt.timedelta(minutes=5)
+        config = fleet / "fleet.yaml"
+        config.write_text(
+            config.read_text().replace(
+                "  # github: {repo: org/fleet}",
+                f"  github: {{repo: org/fleet, baseUrl: '{fake.base_url}'}}\n  # was:",
+            )
+        )
+        commit_all(fleet, "fleet: open pull requests on the fake GitHub")
+        git(fleet, "push", "-q", "origin", "main")
+        yield fake
+
+
+def pulls(fake: FakeGitHub) -> PullRequests:
+    client = Github(
+        base_url=fake.base_url,
+        auth=Auth.Token(TOKEN),
+        retry=GithubRetry(total=2, backoff_factor=0, secondary_rate_wait=0),
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+    return PullRequests(
+        client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[TOKEN]
+    )
+
+
+def one_pass(
+    fleet: Path, fake: FakeGitHub, snapshots: Path, *, now: dt.datetime = WHEN
+) -> PrPassOutcome:
+    workspace = Workspace.open(str(fleet), branch="main")
+    return run_pr_pass(workspace, status=snapshot_status(snapshots), now=now, pulls=pulls(fake))
+
+
+def test_one_pass_opens_one_clear_pull_request(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    outcome = one_pass(fleet, github, snapshots)
+    assert [(r.group, r.action) for r in outcome.proposals] == [("ray-pred", "opened")]
+    (pull,) = github.pulls.values()
+    assert pull.title == "placement: move ray-pred from onprem to cloud"
+    assert pull.head == "placement/ray-pred"
+    assert {"placement", "placement:upgrade-stalled"} <= set(pull.labels)
+    assert "upgrade-stalled" in pull.body and "| `cloud` (chosen) | yes |" in pull.body
+    assert "<!-- placement-reconciler:move group=ray-pred" in pull.body
+    # The move is only proposed: main is untouched until a human merges.
+    assert (fleet / "clusters/onprem/groups/ray-pred").is_dir()
+    assert github.branch_sha("placement/ray-pred") is not None
+
+
+def test_passes_keep_one_current_pull_request(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    one_pass(fleet, github, snapshots)
+    again = one_pass(fleet, github, snapshots)
+    assert [r.action for r in again.proposals] == ["unchanged"]
+    later = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(minutes=7))
+    assert [r.action for r in later.proposals] == ["updated"]  # the evidence changed: 17m
+    assert len(github.pulls) == 1
+    assert "for 17m" in next(iter(github.pulls.values())).body
+
+
+def test_merging_is_the_move_and_no_new_pull_request_follows(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    one_pass(fleet, github, snapshots)
+    (number,) = github.pulls
+    github.merge(number)
+    after = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(minutes=10))
+    assert after.proposals == () and len(github.pulls) == 1
+    assert (fleet / "clusters/cloud/groups/ray-pred").is_dir()
+    (record,) = read_moves(fleet)
+    assert (record.group, record.source, record.target) == ("ray-pred", "onprem", "cloud")
+    out = io.StringIO()
+    assert main(["history", "--repo", str(fleet)], out=out) == 0
+    assert "ray-pred" in out.getvalue() and "upgrade-stalled" in out.getvalue()
+
+
+def test_a_pull_request_closed_without_merging_vetoes_the_move(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    one_pass(fleet, github, snapshots)
+    (number,) = github.pulls
+    github.close(number)
+    after = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(hours=1))
+    assert after.proposals == ()
+    assert len(github.pulls) == 1
+    ray = next(d for d in after.plan.decisions if d.group == "ray-pred")
+    assert ray.action == "report"
+    assert f"pull request #{number} for this move was closed without merging" in (
+        ray.candidates[0].detail
+    )
+    expired = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(hours=25))
+    assert [r.action for r in expired.proposals] == ["opened"]  # the veto window is over
+
+
+def test_a_group_no_longer_stuck_gets_its_pull_request_closed_with_a_comment(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    one_pass(fleet, github, snapshots)
+    onprem = snapshots / "onprem.yaml"
+    data = yaml.safe_load(onprem.read_text())
+    data["items"] = [
+        item
+        for item in data["items"]
+        if item["metadata"].get("labels", {}).get("ray.io/cluster") != "ray-pred-m4q9z"
+    ]
+    onprem.write_text(yaml.safe_dump(data))
+    after = one_pass(fleet, github, snapshots)
+    assert [(r.group, r.action) for r in after.withdrawals] == [("ray-pred", "closed")]
+    (pull,) = github.pulls.values()
+    assert pull.state == "closed" and not pull.merged
+    assert any("no longer needed" in comment for comment in pull.comments)
+    assert github.branch_sha("placement/ray-pred") is None
+
+
+def test_the_cli_opens_the_pull_request_with_a_token_from_the_environment(
+    fleet: Path,
+    github: FakeGitHub,
+    snapshots: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    out = io.StringIO()
+    code = main(["run", "--repo", str(fleet), "--status", str(snapshots), "--now", NOW], out=out)
+    assert code == 0, out.getvalue() + capsys.readouterr().err
+    assert "ray-pred: pull request #1" in out.getvalue() and "opened" in out.getvalue()
+    assert len(github.pulls) == 1
+    printed = out.getvalue() + capsys.readouterr().err
+    bodies = "".join(p.body + p.title + "".join(p.comments) for p in github.pulls.values())
+    commits = git(fleet.parent / "remote.git", "log", "--all", "--format=%B")
+    for text in (printed, bodies, commits):
+        assert TOKEN not in text
+
+
+def test_pr_mode_without_a_credential_is_a_usage_error(
+    fleet: Path,
+    github: FakeGitHub,
+    snapshots: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("GITHUB_"):
+            monkeypatch.delenv(name)
+    code = main(
+        ["run", "--repo", str(fleet), "--status", str(snapshots), "--now", NOW], out=io.StringIO()
+    )
+    assert code == 2
+    assert "needs a GitHub credential" in capsys.readouterr().err
+    assert github.pulls == {}

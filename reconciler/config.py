@@ -8,14 +8,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from reconciler.problems import Problem
 from reconciler.quantity import QuantityError, to_milli
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+DURATION_PATTERN = r"^(\d+(\.\d+)?(ms|s|m|h|d))+$"
 
 
 def parse_duration(raw: object) -> dt.timedelta:
@@ -48,7 +49,7 @@ def format_duration(value: dt.timedelta) -> str:
 
 
 def _check_name(raw: object) -> str:
-    if not isinstance(raw, str) or not _DNS_LABEL.match(raw):
+    if not isinstance(raw, str) or not _DNS_LABEL.fullmatch(raw):
         raise ValueError(
             f"{raw!r} is not a valid cluster name (lowercase letters, digits and '-', "
             "at most 63 characters, starting and ending with a letter or digit)"
@@ -56,8 +57,30 @@ def _check_name(raw: object) -> str:
     return raw
 
 
-Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
-ClusterName = Annotated[str, BeforeValidator(_check_name)]
+Duration = Annotated[
+    dt.timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a duration: 90s, 5m, 1h30m, 24h, 2d (or a number of seconds)",
+        }
+    ),
+]
+ClusterName = Annotated[
+    str,
+    BeforeValidator(_check_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^" + _DNS_LABEL.pattern + "$",
+            "description": "a DNS label, the name of the directory clusters/<name>/",
+        }
+    ),
+]
 
 
 class _Schema(BaseModel):
@@ -112,8 +135,14 @@ class PolicyFields(_Schema):
     cooldown: Duration | None = None
     veto_window: Duration | None = Field(default=None, alias="vetoWindow")
     failback: bool | None = None
+    failback_margin: float | None = Field(default=None, alias="failbackMargin", ge=0, le=10)
     strategy: Literal["recreate", "make-before-break"] | None = None
-    allow_stateful: bool | None = Field(default=None, alias="allowStateful")
+    # The issue that asked for it called it allowStatefulRelocation: accepted as an alias.
+    allow_stateful: bool | None = Field(
+        default=None,
+        alias="allowStateful",
+        validation_alias=AliasChoices("allowStateful", "allowStatefulRelocation"),
+    )
 
 
 class GitHubConfig(_Schema):
@@ -171,6 +200,7 @@ class GroupPolicy(_Schema):
     cooldown: dt.timedelta = dt.timedelta(minutes=30)
     veto_window: dt.timedelta = dt.timedelta(hours=24)
     failback: bool = False
+    failback_margin: float = 0.2  # free room kept on the home cluster, as a share of the demand
     strategy: str = "recreate"
     allow_stateful: bool = False
 
@@ -238,6 +268,9 @@ def _problem(file: str, error: Any) -> Problem:
 def _unknown_keys(model: type[_Schema], data: Mapping[Any, Any], prefix: str = "") -> list[str]:
     known = {f.alias or name: f for name, f in model.model_fields.items()}
     known.update({name: f for name, f in model.model_fields.items()})
+    for field in model.model_fields.values():
+        if isinstance(field.validation_alias, AliasChoices):
+            known.update({str(a): field for a in field.validation_alias.choices})
     unknown = []
     for key, value in data.items():
         field = known.get(key)

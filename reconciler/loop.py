@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reconciler.act.git_writer import Move, MoveResult, Workspace
 from reconciler.config import FleetConfig
+from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
 from reconciler.plan.explain import commit_message
@@ -55,7 +56,8 @@ def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -
     fleet = read_fleet(workspace.path)
     states = status(fleet.config)
     moved = {group: record.when for group, record in last_moves(read_moves(workspace.path)).items()}
-    return make_plan(fleet, states, now=now, last_moves=moved)
+    streaks = load_streaks(workspace.path)
+    return make_plan(fleet, states, now=now, last_moves=moved, home_streaks=streaks)
 
 
 def run_pass(
@@ -64,6 +66,8 @@ def run_pass(
     """One pass: refresh the checkout, plan, and write each move as its own commit."""
     workspace.refresh()
     plan = plan_pass(workspace, status=status, now=now)
+    if mode != "dry-run":
+        save_streaks(workspace.path, next_streaks(plan, load_streaks(workspace.path)))
     moves = [
         Move(
             group=d.group,

@@ -20,6 +20,7 @@ from reconciler.act.move_pull_request import (
     RateLimited,
 )
 from reconciler.act.pull_requests import PullRequests
+from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
@@ -72,7 +73,9 @@ def run_pr_pass(
         last_moves=_last_moves(workspace, closed),
         proposed={m.group: m.target for m in open_moves},
         vetoes=_vetoes(fleet, closed),
+        home_streaks=load_streaks(workspace.path),
     )
+    save_streaks(workspace.path, next_streaks(plan, load_streaks(workspace.path)))
     proposals: list[ProposalResult] = []
     withdrawals: list[ProposalResult] = []
     try:

@@ -40,6 +40,18 @@ def stuck_line(decision: Decision, *, now: dt.datetime) -> str:
     )
 
 
+def why_line(decision: Decision, *, now: dt.datetime) -> str:
+    """Why the group moves, in one sentence: what is stuck, or why it goes home."""
+    if decision.reason == "failback":
+        home = next((c for c in decision.candidates if c.cluster == decision.target), None)
+        fit = f" ({home.detail})" if home is not None else ""
+        return (
+            f"group {decision.group}: running on {decision.cluster}, away from its home "
+            f"{decision.target}, which fits it again{fit} on consecutive passes."
+        )
+    return stuck_line(decision, now=now)
+
+
 def commit_message(decision: Decision, *, now: dt.datetime) -> str:
     """The commit message of a move: title, evidence, and the trailers history reads back."""
     demand = decision.demand
@@ -52,7 +64,7 @@ def commit_message(decision: Decision, *, now: dt.datetime) -> str:
             + ", ".join(f"{p.pod} on {p.node}" for p in target.placements)
             + "."
         )
-    body = f"{stuck_line(decision, now=now)}\n{decision.target} fits one copy{copy}.{landing}"
+    body = f"{why_line(decision, now=now)}\n{decision.target} fits one copy{copy}.{landing}"
     others = [c for c in decision.candidates if c.cluster != decision.target]
     if others:
         body += "\nOther candidates: " + "; ".join(f"{c.cluster}: {c.detail}" for c in others) + "."
@@ -200,19 +212,27 @@ def pull_request_title(decision: Decision) -> str:
 
 def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> str:
     """Markdown for reviewers: the decision, the stuck pods, the demand, every candidate."""
+    situation = (
+        f"runs on `{decision.cluster}`, away from its home cluster"
+        if decision.reason == "failback"
+        else f"is {_state_words(decision)} on `{decision.cluster}`"
+    )
     lines = [
-        f"**{decision.group}** is {_state_words(decision)} on `{decision.cluster}`. "
+        f"**{decision.group}** {situation}. "
         f"This pull request moves the group directory to `{decision.target}`, which fits one "
         "copy of it. Merging it is the relocation: Argo CD or Flux starts the group on "
         f"`{decision.target}` and prunes it from `{decision.cluster}` (with downtime).",
         "",
-        f"> {stuck_line(decision, now=now)}",
-        "",
-        "### Pods that cannot be scheduled",
-        "",
-        "| pod | pending for | scheduler says |",
-        "|---|---|---|",
+        f"> {why_line(decision, now=now)}",
     ]
+    if decision.stuck_pods:
+        lines += [
+            "",
+            "### Pods that cannot be scheduled",
+            "",
+            "| pod | pending for | scheduler says |",
+            "|---|---|---|",
+        ]
     for pod in decision.stuck_pods[:_MAX_PODS_LISTED]:
         lines.append(
             f"| `{pod.namespace}/{pod.name}` | {format_duration(pod.pending_for(now))} "

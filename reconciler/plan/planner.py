@@ -14,6 +14,7 @@ from reconciler.config import format_duration
 from reconciler.fleet.model import Fleet, Group
 from reconciler.plan.choice import Candidate, headroom, pick_target
 from reconciler.plan.demand import Demand, group_demand
+from reconciler.plan.failback import PASSES_NEEDED, fits_home, home_of
 from reconciler.plan.fit import (
     Placement,
     charge_shape,
@@ -44,6 +45,7 @@ class Decision:
     demand: Demand | None = None
     candidates: tuple[Candidate, ...] = ()
     guards: tuple[str, ...] = ()  # what held a move back, in plain words
+    home_fits: bool | None = None  # failback groups: the home cluster fits with margin now
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,13 +109,15 @@ def make_plan(
     last_moves: Mapping[str, dt.datetime] | None = None,
     proposed: Mapping[str, str] | None = None,
     vetoes: Mapping[str, Sequence[Veto]] | None = None,
+    home_streaks: Mapping[str, int] | None = None,
 ) -> Plan:
     """Judge every group and choose a target for each stuck one; deterministic for equal input.
 
     `last_moves`: when each group last moved (from git history). `proposed`: the target of
     each group's open move pull request; such a group chooses first (its proposal holds
     that capacity) and keeps that target while it still fits. `vetoes`: moves people
-    refused, not proposed again until the veto ends.
+    refused, not proposed again until the veto ends. `home_streaks`: for failback groups,
+    on how many passes in a row before this one their home cluster fitted with margin.
     """
     last_moves = last_moves or {}
     proposed = proposed or {}
@@ -153,7 +157,13 @@ def make_plan(
         key=lambda item: (item[0].name not in proposed, _stuck_since(item[1]), item[0].name)
     )
     context = _Pass(
-        fleet=fleet, capacity=capacity, pods=pods, now=now, proposed=proposed, vetoes=vetoes or {}
+        fleet=fleet,
+        capacity=capacity,
+        pods=pods,
+        now=now,
+        proposed=proposed,
+        vetoes=vetoes or {},
+        home_streaks=home_streaks or {},
     )
     for group, health in judged:
         decisions[group.name] = _decide(
@@ -188,6 +198,7 @@ class _Pass:
     now: dt.datetime
     proposed: Mapping[str, str]
     vetoes: Mapping[str, Sequence[Veto]]
+    home_streaks: Mapping[str, int]
 
 
 def _decide(
@@ -207,6 +218,8 @@ def _decide(
         "ray_service": health.ray_service,
     }
     if health.state == "running":
+        if home_of(group) is not None and not demand.problems:
+            return _failback(group, demand, base=base, context=context, last_move=last_move)
         return Decision(**base, action="stay", summary=f"running on {group.cluster}")
     if not health.movable:
         return Decision(
@@ -255,6 +268,68 @@ def _decide(
         demand=demand,
         candidates=candidates,
         summary=f"{what} on {group.cluster}; move to {target.cluster}, which fits one copy",
+    )
+
+
+def _failback(
+    group: Group,
+    demand: Demand,
+    *,
+    base: dict[str, Any],
+    context: _Pass,
+    last_move: dt.datetime | None,
+) -> Decision:
+    """A running group away from home: move back after two passes that fit with margin."""
+    home = home_of(group) or ""
+    stay = f"running on {group.cluster}, away from its home {home}"
+    state = context.capacity.states.get(home)
+    config = context.fleet.config.cluster(home)
+    if state is None or config is None:
+        return Decision(**base, action="stay", summary=f"{stay}; {home}'s status is unknown")
+    free = context.capacity.free[home]
+    own = context.pods[home].get(group.name, [])
+    if own:
+        free = with_pods_added_back(free, own)
+    margin = group.policy.failback_margin
+    fit = fits_home(
+        demand, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
+    )
+    detail = (
+        f"fits with a {margin:.0%} margin ({len(fit.placements)} pods)"
+        if fit.fits
+        else f"does not fit with a {margin:.0%} margin: {fit.short}"
+    )
+    candidate = Candidate(
+        home,
+        fits=fit.fits,
+        detail=detail,
+        placements=fit.placements,
+        headroom=headroom(fit, state.nodes) if fit.fits else 0.0,
+    )
+    decided = {**base, "candidates": (candidate,), "demand": demand, "home_fits": fit.fits}
+    if not fit.fits:
+        return Decision(**decided, action="stay", summary=f"{stay}; {home} {detail}")
+    passes = context.home_streaks.get(group.name, 0) + 1
+    guards = _guards(group, demand, now=context.now, last_move=last_move)
+    guards = tuple(g for g in guards if not g.startswith("skipCapacityRelocate"))
+    if passes < PASSES_NEEDED:
+        guards += (
+            f"{home} has fitted on {passes} pass(es) in a row; failback waits for {PASSES_NEEDED}",
+        )
+    if guards:
+        return Decision(
+            **decided,
+            action="stay",
+            guards=guards,
+            summary=f"{stay}; {home} fits again, not yet: {guards[0]}",
+        )
+    context.capacity.take(home, demand.shapes, placements=fit.placements)
+    return Decision(
+        **decided,
+        action="move",
+        target=home,
+        reason="failback",
+        summary=f"{stay}; {home} {detail} on {passes} passes in a row: move back",
     )
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError
-from reconciler.status.live import ListReader
+from reconciler.status.live import ListReader, dict_page
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -44,6 +44,7 @@ def dump_snapshot(
     try:
         reader = ListReader(
             api,
+            decode=dict_page,  # complete objects: a snapshot holds what the API returned
             timeout=timeout,
             deadline=deadline,
             retries=retries,

@@ -1,10 +1,11 @@
 """The live source: every cluster's objects read through the official client, concurrently.
 
-Lists are read raw (`_preload_content=False`) and parsed with orjson straight into plain
-dicts for `cluster_state_from_items`: the client's models are never built, they cost
-twenty times more than the read. Every fault (network, TLS, HTTP status, timeout, bad or
-short body, expired list) makes that cluster *unknown* with a short reason written here,
-never from the client's exception text, which can quote request headers.
+Lists are read raw (`_preload_content=False`) and decoded with msgspec straight into the
+wire Structs of reconciler.status.wire, which hold only the fields the planner reads: the
+client's models are never built, they cost twenty times more than the read. Every fault
+(network, TLS, HTTP status, timeout, bad or short body, expired list) makes that cluster
+*unknown* with a short reason written here, never from the client's exception text,
+which can quote request headers.
 """
 
 from __future__ import annotations
@@ -19,21 +20,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import orjson
 from kubernetes import client
 
 from reconciler.config import ClusterConfig
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState
-from reconciler.status.parse import cluster_state_from_items
+from reconciler.status.parse import cluster_state_from_wire
+from reconciler.status.wire import WireError, WireObject, decode_dict_list, decode_list
 
 PAGE_SIZE = 500
 BACKOFF_SECONDS = 0.5  # first retry after 0.5s, then 1s, 2s, ...
 
 RawObject = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,9 +140,15 @@ def read_cluster(
         return ClusterState.unknown(cluster.name, f"kubeconfig: {type(error).__name__}")
     try:
         reader = ListReader(
-            api, timeout=timeout, deadline=deadline, retries=retries, sleep=sleep, clock=clock
+            api,
+            decode=wire_page,
+            timeout=timeout,
+            deadline=deadline,
+            retries=retries,
+            sleep=sleep,
+            clock=clock,
         )
-        items = reader.read_all()
+        objects = reader.read_all()
     except ReadError as error:
         return ClusterState.unknown(cluster.name, error.reason)
     except Exception as error:
@@ -148,16 +156,39 @@ def read_cluster(
     finally:
         close_client(api)
     with gc_paused():
-        return cluster_state_from_items(items, cluster=cluster.name, read_at=read_at)
+        return cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
 
 
-class ListReader:
-    """Lists the RESOURCES of one cluster: pages, retries, backoff and the deadline."""
+def wire_page(body: bytes, resource: Resource) -> tuple[list[WireObject], str]:
+    """A list response → wire Structs of the resource's kind, and the continue token."""
+    with gc_paused():
+        return decode_list(body, kind=resource.kind)
+
+
+def dict_page(body: bytes, resource: Resource) -> tuple[list[RawObject], str]:
+    """A list response → complete objects as plain dicts (kind set), and the continue token."""
+    with gc_paused():
+        items, token = decode_dict_list(body)
+    for item in items:
+        # Items of a list response carry no kind or apiVersion; a snapshot needs them.
+        if isinstance(item, dict):
+            item["kind"] = resource.kind
+            item["apiVersion"] = resource.api_version
+    return items, token
+
+
+class ListReader(Generic[T]):
+    """Lists the RESOURCES of one cluster: pages, retries, backoff and the deadline.
+
+    `decode` turns one page into its items and continue token: `wire_page` for the
+    planner, `dict_page` for a snapshot that keeps every field.
+    """
 
     def __init__(
         self,
         api: client.ApiClient,
         *,
+        decode: Callable[[bytes, Resource], tuple[list[T], str]],
         timeout: float,
         deadline: float,
         retries: int,
@@ -165,6 +196,7 @@ class ListReader:
         clock: Callable[[], float],
     ) -> None:
         self._api = api
+        self._decode = decode
         self._timeout = timeout
         self._deadline = deadline
         self._retries = max(0, retries)
@@ -172,14 +204,14 @@ class ListReader:
         self._clock = clock
         self._ends_at = clock() + deadline
 
-    def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[RawObject]:
-        """Every object of every resource, each with `kind` and `apiVersion` set."""
-        items: list[RawObject] = []
+    def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[T]:
+        """Every object of every resource, each with its kind set."""
+        items: list[T] = []
         for resource in resources:
             items += self.list_all(resource)
         return items
 
-    def list_all(self, resource: Resource) -> list[RawObject]:
+    def list_all(self, resource: Resource) -> list[T]:
         """One consistent list: a 410 on a continue restarts it once from the beginning."""
         try:
             return self._pages(resource)
@@ -192,8 +224,8 @@ class ListReader:
                 f"list of {resource.plural} expired twice (410 Gone): no consistent list"
             ) from None
 
-    def _pages(self, resource: Resource) -> list[RawObject]:
-        items: list[RawObject] = []
+    def _pages(self, resource: Resource) -> list[T]:
+        items: list[T] = []
         token = ""
         seen: set[str] = set()
         while True:
@@ -205,7 +237,7 @@ class ListReader:
                 raise ReadError(f"list of {resource.plural} cut short: continue token repeated")
             seen.add(token)
 
-    def _page(self, resource: Resource, token: str) -> tuple[list[RawObject], str]:
+    def _page(self, resource: Resource, token: str) -> tuple[list[T], str]:
         for attempt in range(self._retries + 1):
             try:
                 return self._fetch(resource, token)
@@ -222,7 +254,7 @@ class ListReader:
                 self._sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _fetch(self, resource: Resource, token: str) -> tuple[list[RawObject], str]:
+    def _fetch(self, resource: Resource, token: str) -> tuple[list[T], str]:
         remaining = self._remaining()
         if remaining <= 0:
             raise ReadError(
@@ -246,7 +278,10 @@ class ListReader:
         finally:
             if response is not None:
                 response.release_conn()
-        return _parse_page(body, resource)
+        try:
+            return self._decode(body, resource)
+        except WireError as error:
+            raise ReadError(f"malformed response {what}: {error}") from None
 
     def _call(self, resource: Resource, token: str, request_timeout: float) -> Any:
         options: dict[str, Any] = {
@@ -308,41 +343,13 @@ _GC_PAUSE = _GcPause()
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building big acyclic trees (thread-safe).
 
-    A large list is millions of new dicts, and the collections they trigger walk the
-    growing heap again and again: that tripled the time of a 20,000-pod parse. JSON trees and the
-    frozen model hold no cycles, so nothing is missed; collection resumes when the last
-    pausing thread is done.
+    A large list is hundreds of thousands of new lists and model objects, and the
+    collections they trigger walk the growing heap again and again: that doubled the time
+    of a 20,000-pod parse (bench/live_ingest.py). Decoded lists and the frozen model hold no
+    cycles, so nothing is missed; collection resumes when the last pausing thread is done.
     """
     _GC_PAUSE.enter()
     try:
         yield
     finally:
         _GC_PAUSE.leave()
-
-
-def _parse_page(body: bytes, resource: Resource) -> tuple[list[RawObject], str]:
-    what = f"listing {resource.plural}"
-    try:
-        with gc_paused():
-            document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        reason = "body cut short" if body[:1] == b"{" else "not JSON"
-        raise ReadError(f"malformed response {what}: {reason}") from None
-    if not isinstance(document, dict):
-        raise ReadError(f"malformed response {what}: not a list object")
-    items = document.get("items")
-    if items is None:
-        items = []
-    if not isinstance(items, list):
-        raise ReadError(f"malformed response {what}: items is not a list")
-    metadata = document.get("metadata") or {}
-    token = metadata.get("continue") if isinstance(metadata, dict) else None
-    if token is not None and not isinstance(token, str):
-        raise ReadError(f"malformed response {what}: continue is not a string")
-    kind, api_version = resource.kind, resource.api_version
-    for item in items:
-        # Items of a list response carry no kind or apiVersion; the parser needs the kind.
-        if isinstance(item, dict):
-            item["kind"] = kind
-            item["apiVersion"] = api_version
-    return items, token or ""

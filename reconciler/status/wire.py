@@ -1,0 +1,346 @@
+"""The wire schema: the fields of Kubernetes objects the planner reads, as msgspec Structs.
+
+Decoding JSON straight into these Structs skips every other field (env, probes,
+managedFields, container statuses...) without building it, which is what makes reading a
+large list cheap. Every field is optional, unknown fields are ignored, and attribute names
+are the JSON's camelCase. A value of the wrong type fails only the object that holds it:
+that object becomes an `Unreadable` carrying why, and the others still load.
+
+Quantities stay raw (str, int or float); reconciler.quantity parses them. Timestamps are
+decoded here (RFC 3339, as the API server writes them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+OWNER_KINDS = frozenset({"ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"})
+RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
+
+Quantity = str | int | float
+Amounts = dict[str, Quantity]
+Timestamp = dt.datetime | None  # naive when the text has no offset; parse.py makes it UTC
+
+
+class Wire(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    """Base of the wire Structs; decoded JSON holds no cycles, so the collector skips them."""
+
+
+class OwnerReference(Wire):
+    kind: str | None = None
+    name: str | None = None
+    uid: str | None = None
+    controller: bool | None = None
+
+
+class ObjectMeta(Wire):
+    name: str | None = None
+    namespace: str | None = None
+    uid: str | None = None
+    labels: dict[str, str] | None = None
+    ownerReferences: list[OwnerReference] | None = None
+    creationTimestamp: Timestamp = None
+
+
+class Condition(Wire):
+    type: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    lastTransitionTime: Timestamp = None
+
+
+class Taint(Wire):
+    key: str | None = None
+    value: str | None = None
+    effect: str | None = None
+
+
+class NodeSpec(Wire):
+    taints: list[Taint] | None = None
+    unschedulable: bool | None = None
+
+
+class NodeStatus(Wire):
+    allocatable: Amounts | None = None
+    capacity: Amounts | None = None
+    conditions: list[Condition] | None = None
+
+
+class Node(Wire):
+    """A Node: labels, taints, allocatable resources and readiness."""
+
+    kind: str | None = None
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: NodeSpec = msgspec.field(default_factory=NodeSpec)
+    status: NodeStatus = msgspec.field(default_factory=NodeStatus)
+
+
+class ResourceRequirements(Wire):
+    requests: Amounts | None = None
+    limits: Amounts | None = None
+
+
+class Container(Wire):
+    name: str | None = None
+    resources: ResourceRequirements | None = None
+    restartPolicy: str | None = None
+
+
+class Toleration(Wire):
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+
+
+class NodeSelectorRequirement(Wire):
+    key: str | None = None
+    operator: str | None = None
+    values: list[str] | None = None
+
+
+class NodeSelectorTerm(Wire):
+    matchExpressions: list[NodeSelectorRequirement] | None = None
+
+
+class NodeSelector(Wire):
+    nodeSelectorTerms: list[NodeSelectorTerm] | None = None
+
+
+class NodeAffinity(Wire):
+    requiredDuringSchedulingIgnoredDuringExecution: NodeSelector | None = None
+
+
+class Affinity(Wire):
+    """Only the required node affinity: the preferred terms and pod (anti-)affinity are not read."""
+
+    nodeAffinity: NodeAffinity | None = None
+
+
+class PodSpec(Wire):
+    nodeName: str | None = None
+    containers: list[Container] | None = None
+    initContainers: list[Container] | None = None
+    overhead: Amounts | None = None
+    nodeSelector: dict[str, str] | None = None
+    tolerations: list[Toleration] | None = None
+    affinity: Affinity | None = None
+
+
+class PodStatus(Wire):
+    phase: str | None = None
+    conditions: list[Condition] | None = None
+
+
+class Pod(Wire):
+    """A Pod: where it is bound, its state, its owners and what its spec requests."""
+
+    kind: str | None = None
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: PodSpec = msgspec.field(default_factory=PodSpec)
+    status: PodStatus = msgspec.field(default_factory=PodStatus)
+
+
+class ServiceStatus(Wire):
+    rayClusterName: str | None = None
+
+
+class ObjectStatus(Wire):
+    conditions: list[Condition] | None = None
+    activeServiceStatus: ServiceStatus | None = None
+    pendingServiceStatus: ServiceStatus | None = None
+
+
+class Object(Wire):
+    """An owner (ReplicaSet, Job, ...) or a KubeRay object: identity, owners and conditions."""
+
+    kind: str | None = None
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    status: ObjectStatus = msgspec.field(default_factory=ObjectStatus)
+
+
+class Unreadable(Wire):
+    """An object that could not be decoded, with the line `ClusterState.skipped` shows for it."""
+
+    reason: str
+
+
+WireObject = Node | Pod | Object | Unreadable
+T = TypeVar("T")
+
+
+class ListMeta(Wire):
+    continue_: str | None = msgspec.field(default=None, name="continue")  # a Python keyword
+
+
+class ObjectList(Wire, Generic[T]):
+    """A list response (`PodList`, ...) or a `kind: List` snapshot document."""
+
+    kind: Any = None
+    items: list[T] | None = None
+    metadata: ListMeta | None = None
+
+
+class WireError(ValueError):
+    """A list body that is not a list of objects; str() is a short reason."""
+
+
+def wire_type(kind: object) -> type[Node | Pod | Object] | None:
+    """The Struct that holds objects of this kind; None for kinds the planner does not read."""
+    if not isinstance(kind, str):
+        return None
+    if kind == "Pod":
+        return Pod
+    if kind == "Node":
+        return Node
+    if kind in OWNER_KINDS or kind in RAY_KINDS:
+        return Object
+    return None
+
+
+_KINDS: tuple[type[Node | Pod | Object], ...] = (Node, Pod, Object)
+_TYPED: dict[type, msgspec.json.Decoder[ObjectList[Any]]] = {
+    cls: msgspec.json.Decoder(ObjectList[cls])  # type: ignore[valid-type]
+    for cls in _KINDS
+}
+_ITEM: dict[type, msgspec.json.Decoder[Node | Pod | Object]] = {
+    cls: msgspec.json.Decoder(cls) for cls in _KINDS
+}
+_RAW = msgspec.json.Decoder(ObjectList[msgspec.Raw])
+_DICTS = msgspec.json.Decoder(ObjectList[Any])
+
+
+class _Kind(Wire):
+    kind: Any = None
+
+
+_KIND = msgspec.json.Decoder(_Kind)
+
+
+def decode_list(body: bytes, *, kind: str) -> tuple[list[WireObject], str]:
+    """A list response of one kind → its objects (kind set) and the continue token.
+
+    The whole page is decoded in one pass; only when an item is unreadable is the page
+    decoded again item by item, so that one bad object costs only itself.
+    """
+    cls = wire_type(kind)
+    if cls is None:
+        raise ValueError(f"{kind} is not a kind the planner reads")
+    try:
+        page = _TYPED[cls].decode(body)
+    except msgspec.ValidationError:
+        objects, token = _decode_item_by_item(body, cls=cls, kind=kind)
+    except msgspec.DecodeError:
+        raise WireError(_syntax_reason(body)) from None
+    else:
+        objects, token = list(page.items or ()), _token(page)
+    for item in objects:
+        if not isinstance(item, Unreadable):
+            item.kind = kind  # items of a list response carry no kind
+    return objects, token
+
+
+def decode_dict_list(body: bytes) -> tuple[list[Any], str]:
+    """A list response → its items as plain JSON values (complete objects) and the token."""
+    try:
+        page = _DICTS.decode(body)
+    except msgspec.ValidationError:
+        raise WireError(_envelope_reason(body)) from None
+    except msgspec.DecodeError:
+        raise WireError(_syntax_reason(body)) from None
+    return list(page.items or ()), _token(page)
+
+
+def decode_document(text: str | bytes) -> list[WireObject]:
+    """A JSON snapshot (a `kind: List` document or one object) → the objects the planner reads."""
+    try:
+        document = _RAW.decode(text)
+    except msgspec.ValidationError:
+        raise WireError(_envelope_reason(text, document=True)) from None
+    except msgspec.DecodeError as error:
+        raise WireError(f"invalid JSON: {error}") from None
+    if document.kind is None:
+        raise WireError("not a kind: List document")
+    if document.kind != "List":
+        raws: Iterable[msgspec.Raw] = [msgspec.Raw(text)]  # one object on its own
+    elif document.items is None:
+        raise WireError("items is not a list")
+    else:
+        raws = document.items
+    objects: list[WireObject] = []
+    for raw in raws:
+        try:
+            kind = _KIND.decode(raw).kind
+        except msgspec.ValidationError:
+            objects.append(Unreadable("an item that is not an object"))
+            continue
+        cls = wire_type(kind)
+        if cls is not None:
+            objects.append(_decode_item(raw, cls=cls, kind=str(kind)))
+    return objects
+
+
+def convert_item(item: object) -> WireObject | None:
+    """A plain object (from YAML, or a test) → its Struct; None for kinds the planner skips."""
+    if not isinstance(item, Mapping):
+        return Unreadable("an item that is not an object")
+    cls = wire_type(item.get("kind"))
+    if cls is None:
+        return None
+    try:
+        return msgspec.convert(item, cls)
+    except msgspec.ValidationError as error:
+        return Unreadable(f"{item.get('kind')} {_name_of(item)}: {error}")
+
+
+def _decode_item_by_item(
+    body: bytes, *, cls: type[Node | Pod | Object], kind: str
+) -> tuple[list[WireObject], str]:
+    try:
+        page = _RAW.decode(body)
+    except msgspec.ValidationError:
+        raise WireError(_envelope_reason(body)) from None
+    return [_decode_item(raw, cls=cls, kind=kind) for raw in page.items or ()], _token(page)
+
+
+def _decode_item(raw: msgspec.Raw, *, cls: type[Node | Pod | Object], kind: str) -> WireObject:
+    try:
+        return _ITEM[cls].decode(raw)
+    except msgspec.ValidationError as error:
+        plain = msgspec.json.decode(raw)
+        return Unreadable(f"{kind} {_name_of(plain)}: {error}")
+
+
+def _token(page: ObjectList[Any]) -> str:
+    return (page.metadata.continue_ if page.metadata else None) or ""
+
+
+def _syntax_reason(body: bytes) -> str:
+    return "body cut short" if body.lstrip()[:1] == b"{" else "not JSON"
+
+
+def _envelope_reason(body: str | bytes, *, document: bool = False) -> str:
+    """Why a well-formed body is not a list (called only once decoding has failed)."""
+    plain = msgspec.json.decode(body)
+    if not isinstance(plain, dict):
+        return "not a kind: List document" if document else "not a list object"
+    if plain.get("items") is not None and not isinstance(plain["items"], list):
+        return "items is not a list"
+    metadata = plain.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "metadata is not an object"
+    if not isinstance((metadata or {}).get("continue") or "", str):
+        return "continue is not a string"
+    return "not a list object"
+
+
+def _name_of(item: object) -> str:
+    metadata = item.get("metadata") if isinstance(item, Mapping) else None
+    if not isinstance(metadata, Mapping):
+        return "?"
+    return f"{metadata.get('namespace') or ''}/{metadata.get('name') or '?'}".lstrip("/")

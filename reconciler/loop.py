@@ -14,7 +14,7 @@ from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
 from reconciler.plan.explain import commit_message
 from reconciler.plan.planner import Plan, make_plan
-from reconciler.status.model import ClusterState
+from reconciler.status.model import ClusterState, mark_stale
 from reconciler.status.snapshot import read_snapshots
 
 StatusReader = Callable[[FleetConfig], Mapping[str, ClusterState]]
@@ -51,10 +51,18 @@ def live_status(*, kubeconfig: str | None) -> StatusReader:
     return read
 
 
+def read_states(
+    status: StatusReader, config: FleetConfig, *, now: dt.datetime
+) -> dict[str, ClusterState]:
+    """Every cluster's status, with stale ones (older than maxStatusAge) made unknown."""
+    limits = {c.name: c.max_status_age or config.max_status_age for c in config.clusters}
+    return mark_stale(status(config), now=now, max_age=limits)
+
+
 def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -> Plan:
     """Read everything and decide, writing nothing."""
     fleet = read_fleet(workspace.path)
-    states = status(fleet.config)
+    states = read_states(status, fleet.config, now=now)
     moved = {group: record.when for group, record in last_moves(read_moves(workspace.path)).items()}
     streaks = load_streaks(workspace.path)
     return make_plan(fleet, states, now=now, last_moves=moved, home_streaks=streaks)

@@ -24,7 +24,7 @@ from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
-from reconciler.loop import StatusReader
+from reconciler.loop import StatusReader, read_states
 from reconciler.plan.explain import (
     commit_message,
     policy_summary,
@@ -68,7 +68,7 @@ def run_pr_pass(
     closed = pulls.closed_moves(since=now - _longest_veto_window(fleet))
     plan = make_plan(
         fleet,
-        status(fleet.config),
+        read_states(status, fleet.config, now=now),
         now=now,
         last_moves=_last_moves(workspace, closed),
         proposed={m.group: m.target for m in open_moves},

@@ -111,3 +111,27 @@ class ClusterState:
     def unknown(name: str, reason: str) -> ClusterState:
         """A cluster whose status could not be read."""
         return ClusterState(name=name, known=False, reason=reason)
+
+
+def mark_stale(
+    states: Mapping[str, ClusterState],
+    *,
+    now: dt.datetime,
+    max_age: Mapping[str, dt.timedelta],
+) -> dict[str, ClusterState]:
+    """Known clusters whose status is older than their max age become unknown.
+
+    A status read "after" `now` (a what-if run with `--now` in the past) is not stale.
+    """
+    marked = dict(states)
+    for name, state in states.items():
+        limit = max_age.get(name)
+        if not state.known or state.read_at is None or limit is None:
+            continue
+        age = now - state.read_at
+        if age > limit:
+            minutes = int(age.total_seconds() // 60)
+            marked[name] = ClusterState.unknown(
+                name, f"stale: status read {minutes}m ago, over the {limit} limit"
+            )
+    return marked

@@ -37,6 +37,15 @@ def snapshots(tmp_path: Path) -> Path:
     return target
 
 
+def taken_at(snapshots: Path, when: str | dt.datetime) -> Path:
+    """Date the snapshot files as read at `when`: status older than maxStatusAge is stale."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    for path in snapshots.iterdir():
+        os.utime(path, (when.timestamp(), when.timestamp()))
+    return snapshots
+
+
 def git(repo: Path, *args: str) -> str:
     env = {
         **os.environ,

@@ -180,7 +180,9 @@ def test_validate_catches_flux_without_prune(fleet: Path) -> None:
     path.write_text(path.read_text().replace("prune: true", "prune: false"))
     code, output = validate(fleet)
     assert code == 1
-    assert "bootstrap/flux/onprem/groups.yaml: spec.prune: is not true" in output
+    finding = next(line for line in output.splitlines() if "spec.prune" in line)
+    assert finding.startswith("bootstrap/flux/onprem/groups.yaml")
+    assert "spec.prune: is not true" in finding
 
 
 def test_validate_catches_a_namespace_object_in_a_shared_namespace(fleet: Path) -> None:

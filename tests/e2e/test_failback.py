@@ -17,7 +17,7 @@ import yaml
 
 from reconciler.cli import main
 from reconciler.history import read_moves
-from tests.e2e.conftest import NOW, commit_all, git
+from tests.e2e.conftest import NOW, commit_all, git, taken_at
 
 GONE = ("ray-pred-", "buildkitd-")
 
@@ -40,6 +40,7 @@ def later(snapshots: Path, tmp_path: Path) -> Path:
 
 def run(fleet: Path, status: Path, now: str) -> tuple[int, str]:
     out = io.StringIO()
+    taken_at(status, now)
     code = main(
         ["run", "--repo", str(fleet), "--status", str(status), "--now", now, "--mode", "direct"],
         out=out,
@@ -106,6 +107,7 @@ def test_plan_shows_the_home_fit_without_counting_a_pass(
     relocate_with_failback(fleet, snapshots)
     for _ in range(3):  # plan writes nothing, not even the failback count
         out = io.StringIO()
+        taken_at(later, at(dt.timedelta(hours=1)))
         main(
             [
                 "plan",

@@ -23,7 +23,7 @@ from reconciler.cli import main
 from reconciler.history import read_moves
 from reconciler.loop import snapshot_status
 from reconciler.pr_pass import PrPassOutcome, run_pr_pass
-from tests.e2e.conftest import NOW, commit_all, git
+from tests.e2e.conftest import NOW, commit_all, git, taken_at
 from tests.fakes.github_server import FakeGitHub
 
 TOKEN = "ghp_E2ESECRETTOKEN0123456789"
@@ -64,7 +64,8 @@ def one_pass(
     fleet: Path, fake: FakeGitHub, snapshots: Path, *, now: dt.datetime = WHEN
 ) -> PrPassOutcome:
     workspace = Workspace.open(str(fleet), branch="main")
-    return run_pr_pass(workspace, status=snapshot_status(snapshots), now=now, pulls=pulls(fake))
+    status = snapshot_status(taken_at(snapshots, now))
+    return run_pr_pass(workspace, status=status, now=now, pulls=pulls(fake))
 
 
 def test_one_pass_opens_one_clear_pull_request(

@@ -1,0 +1,173 @@
+"""The three commits of a make-before-break move, built with git plumbing like a move.
+
+- copy:   the group is added under the target cluster (and to its kustomization) while it
+          stays under the source; both copies' placement.yaml carry the moveInProgress marker.
+- finish: the source copy leaves (directory and kustomization entry); the marker is cleared.
+- revert: the target copy leaves instead; the marker is cleared at the source.
+
+Like build_move_commit, nothing here touches a working tree, an index or a ref.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler.act import kustomization
+from reconciler.act.git_command import git_text, run_git
+from reconciler.act.move_commit import (
+    MovePaths,
+    MoveRefused,
+    _Blob,
+    _blob,
+    _check_names,
+    _list_tree,
+    _private_index,
+)
+from reconciler.act.placement_file import (
+    PlacementFileError,
+    with_move_marker,
+    without_move_marker,
+)
+
+PHASES = ("copy", "finish", "revert")
+POLICY_FILE = "placement.yaml"
+_NEW_FILE_MODE = "100644"
+
+
+def build_phase_commit(
+    repo: Path,
+    *,
+    base: str,
+    group: str,
+    source: str,
+    target: str,
+    phase: str,
+    started: str,
+    message: str,
+    author: tuple[str, str],
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Write the commit of one make-before-break phase on top of base; its sha."""
+    if phase not in PHASES:
+        raise MoveRefused(group, f"unknown phase {phase!r}")
+    _check_names(group=group, source=source, target=target)
+    env = dict(env or {})
+    paths = MovePaths.of(group=group, source=source, target=target)
+    at_source = _list_tree(repo, base, paths.source_dir + "/", env=env)
+    at_target = _list_tree(repo, base, paths.target_dir + "/", env=env)
+    if not at_source:
+        raise MoveRefused(group, f"{paths.source_dir} does not exist")
+    if phase == "copy" and at_target:
+        raise MoveRefused(group, f"{paths.target_dir} already exists")
+    if phase != "copy" and not at_target:
+        raise MoveRefused(group, f"{paths.target_dir} does not exist: no move in progress")
+    try:
+        writes, removals = _edits(
+            repo,
+            base,
+            paths=paths,
+            group=group,
+            phase=phase,
+            started=started,
+            source=source,
+            target=target,
+            env=env,
+        )
+    except (kustomization.KustomizationError, PlacementFileError) as error:
+        raise MoveRefused(group, str(error)) from error
+    if phase == "copy":
+        skip = {f"{paths.source_dir}/{POLICY_FILE}"}
+        prefix = len(paths.source_dir)
+        copies = [
+            (e.mode, e.sha, paths.target_dir + e.path[prefix:])
+            for e in at_source
+            if e.path not in skip
+        ]
+    else:
+        copies = []
+    removed = at_source if phase == "finish" else at_target if phase == "revert" else []
+    with _private_index(env) as index_env:
+        run_git(["read-tree", base], cwd=repo, env=index_env)
+        zero = "0" * len(base)
+        lines = [f"0 {zero}\t{e.path}" for e in removed]
+        lines += [f"0 {zero}\t{path}" for path in removals]
+        lines += [f"{mode} {sha}\t{path}" for mode, sha, path in copies]
+        for path, (mode, text) in writes.items():
+            sha = git_text(
+                ["hash-object", "-w", "--no-filters", "--stdin"],
+                cwd=repo,
+                env=index_env,
+                stdin=text.encode(),
+            )
+            lines.append(f"{mode} {sha}\t{path}")
+        info = "".join(line + "\0" for line in lines).encode()
+        run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=info)
+        tree = git_text(["write-tree"], cwd=repo, env=index_env)
+    name, email = author
+    identity = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    body = message if message.endswith("\n") else message + "\n"
+    return git_text(
+        ["commit-tree", tree, "-p", base, "-F", "-"],
+        cwd=repo,
+        env={**env, **identity},
+        stdin=body.encode(),
+    )
+
+
+def _edits(
+    repo: Path,
+    base: str,
+    *,
+    paths: MovePaths,
+    group: str,
+    phase: str,
+    started: str,
+    source: str,
+    target: str,
+    env: Mapping[str, str],
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """The files a phase writes ({path: (mode, text)}) and the single files it removes."""
+    source_policy = f"{paths.source_dir}/{POLICY_FILE}"
+    target_policy = f"{paths.target_dir}/{POLICY_FILE}"
+    writes: dict[str, tuple[str, str]] = {}
+    removals: list[str] = []
+    if phase == "copy":
+        listing = _blob(repo, base, paths.source_kustomization, env=env)
+        if listing is None or not kustomization.lists_group(listing.text, group):
+            raise MoveRefused(group, f"it is not listed in {paths.source_kustomization}")
+        policy = _blob(repo, base, source_policy, env=env)
+        marked = with_move_marker(_text(policy), source=source, target=target, started=started)
+        mode = policy.mode if policy else _NEW_FILE_MODE
+        writes[source_policy] = (mode, marked)
+        writes[target_policy] = (mode, marked)
+        target_listing = _blob(repo, base, paths.target_kustomization, env=env)
+        writes[paths.target_kustomization] = (
+            target_listing.mode if target_listing else _NEW_FILE_MODE,
+            kustomization.with_group(_text(target_listing), group),
+        )
+        return writes, removals
+    leaving_listing = (
+        paths.source_kustomization if phase == "finish" else paths.target_kustomization
+    )
+    staying_policy = target_policy if phase == "finish" else source_policy
+    listing = _blob(repo, base, leaving_listing, env=env)
+    if listing is not None and kustomization.lists_group(listing.text, group):
+        writes[leaving_listing] = (listing.mode, kustomization.without_group(listing.text, group))
+    policy = _blob(repo, base, staying_policy, env=env)
+    if policy is not None:
+        cleared = without_move_marker(policy.text)
+        if cleared is None:
+            removals.append(staying_policy)
+        else:
+            writes[staying_policy] = (policy.mode, cleared)
+    return writes, removals
+
+
+def _text(blob: _Blob | None) -> str | None:
+    return blob.text if blob is not None else None

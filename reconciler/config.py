@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import pydantic
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from reconciler.problems import Problem
+from reconciler.problems import Problem, kind_of
 from reconciler.quantity import QuantityError, to_milli
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -241,7 +241,7 @@ def load_policy(data: object, *, file: str) -> tuple[PolicyFields | None, list[P
 
 def _validate(model: type[M], data: object, *, file: str) -> tuple[M | None, list[Problem]]:
     if not isinstance(data, Mapping):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
+        kind = kind_of(data)
         return None, [Problem(file, "", f"expected a mapping at the top level, found {kind}")]
     warnings = [
         Problem(file, field, "unknown key (ignored)", severity="warning")
@@ -268,9 +268,9 @@ def _problem(file: str, error: Any) -> Problem:
 def _unknown_keys(model: type[_Schema], data: Mapping[Any, Any], prefix: str = "") -> list[str]:
     known = {f.alias or name: f for name, f in model.model_fields.items()}
     known.update({name: f for name, f in model.model_fields.items()})
-    for field in model.model_fields.values():
-        if isinstance(field.validation_alias, AliasChoices):
-            known.update({str(a): field for a in field.validation_alias.choices})
+    for info in model.model_fields.values():
+        if isinstance(info.validation_alias, AliasChoices):
+            known.update({str(a): info for a in info.validation_alias.choices})
     unknown = []
     for key, value in data.items():
         field = known.get(key)

@@ -1,17 +1,202 @@
-"""Reading YAML and JSON input files safely: bounded size, no symlinks, clear errors."""
+"""Reading YAML and JSON input files safely: bounded size, no symlinks, clear errors.
+
+The YAML loader is PyYAML's safe loader with three additions that fleet files need:
+duplicate keys are an error (PyYAML keeps the last one silently), aliases may not expand
+into more than MAX_ALIAS_NODES extra nodes (a "billion laughs" document is rejected
+before anything walks it) nor refer to themselves, and, on request, every mapping
+remembers the line of each of its keys so a finding can name `file:line`.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from reconciler.problems import InputError, Problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a fleet file larger than this is a mistake, not a manifest
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_ALIAS_NODES = 10_000  # nodes that aliases may add by repetition; real files use a few dozen
+MAX_DEPTH = 128  # nesting deeper than this is not a Kubernetes object
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class YamlMap(dict[Any, Any]):
+    """A mapping loaded from YAML that knows its line and the line of each key (1-based)."""
+
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
+
+
+try:  # libyaml's parser, but Python's composer: the C composer overflows the C stack
+    # (a segmentation fault) on deeply nested input, where Python's raises RecursionError.
+    from yaml._yaml import CParser
+
+    class _Parts(Composer, CParser, SafeConstructor, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    _Base: type[Any] = _Parts
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _Base = yaml.SafeLoader
+
+
+class YamlList(list[Any]):
+    """A sequence loaded from YAML that knows the line of each item (1-based)."""
+
+    __slots__ = ("item_lines",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_lines: list[int] = []
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """Safe loader: duplicate keys rejected, alias expansion bounded, no recursion."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_nodes = 0
+        self._sizes: dict[int, int] = {}
+
+    def construct_document(self, node: Node) -> Any:
+        _expanded_size(node, self._sizes)  # depth and cycles checked before anything is built
+        try:
+            return super().construct_document(node)
+        except _CONSTRUCTION_FAULTS as error:  # from a deferred (generator) constructor
+            raise _unreadable(node, error) from None
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:  # a second reference: an alias
+            self._alias_nodes += _expanded_size(node, self._sizes)
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes "
+                    "(an alias bomb?); write the values out instead",
+                    node.start_mark,
+                )
+        try:
+            return super().construct_object(node, deep=deep)
+        except _CONSTRUCTION_FAULTS as error:  # e.g. 2026-13-45, an impossible timestamp
+            raise _unreadable(node, error) from None
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
+                continue
+            key = (key_node.tag, key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key_node.value!r} (first on line {first[key]})",
+                    key_node.start_mark,
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+class _LineLoader(_Loader):
+    """The safe loader whose mappings are YamlMaps carrying key lines."""
+
+    def construct_yaml_map_with_lines(self, node: MappingNode) -> Any:
+        data = YamlMap()
+        data.line = node.start_mark.line + 1
+        data.key_lines = {
+            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, ScalarNode)
+        }
+        yield data
+        data.update(self.construct_mapping(node))
+
+    def construct_yaml_seq_with_lines(self, node: SequenceNode) -> Any:
+        data = YamlList()
+        data.item_lines = [item.start_mark.line + 1 for item in node.value]
+        yield data
+        data.extend(self.construct_sequence(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map_with_lines)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq_with_lines)
+
+
+_CONSTRUCTION_FAULTS = (ValueError, TypeError, AttributeError, ArithmeticError)
+
+
+def _unreadable(node: Node, error: Exception) -> yaml.constructor.ConstructorError:
+    kind = str(node.tag).rsplit(":", 1)[-1]
+    what = (
+        f"{node.value!r}" if isinstance(node, ScalarNode) else f"this {getattr(node, 'id', 'node')}"
+    )
+    return yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"{what} cannot be read as !!{kind} ({error}); quote a value meant as text",
+        node.start_mark,
+    )
+
+
+def _expanded_size(root: Node, sizes: dict[int, int]) -> int:
+    """Nodes under `root` with every alias written out (memoized); rejects cycles and depth."""
+    if id(root) in sizes:
+        return sizes[id(root)]
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if done:
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if id(node) in on_path:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to itself (a recursive structure)", node.start_mark
+            )
+        if len(on_path) >= MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", node.start_mark
+            )
+        on_path.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "an alias refers to itself (a recursive structure)",
+                    child.start_mark,
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:
@@ -22,6 +207,8 @@ def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:
         size = path.stat().st_size
         if size > limit:
             raise InputError(Problem(shown_as, "", f"is {size} bytes, over the {limit} byte limit"))
+        if not path.is_file():
+            raise InputError(Problem(shown_as, "", "is not a regular file"))
         data = path.read_bytes()
     except OSError as error:
         raise InputError(Problem(shown_as, "", f"cannot be read: {error.strerror}")) from None
@@ -33,31 +220,105 @@ def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:
         raise InputError(Problem(shown_as, "", f"is not UTF-8 text (byte {error.start})")) from None
 
 
-def load_yaml_documents(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> list[Any]:
-    """Parse every YAML document of a file (JSON too: it is YAML); empty documents dropped."""
+def load_yaml_documents(
+    path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES, lines: bool = False
+) -> list[Any]:
+    """Parse every YAML document of a file (JSON too: it is YAML); empty documents dropped.
+
+    With `lines`, mappings are YamlMaps that know the line of each key.
+    """
     text = read_text(path, shown_as=shown_as, limit=limit)
-    return parse_yaml_documents(text, shown_as=shown_as)
+    return parse_yaml_documents(text, shown_as=shown_as, lines=lines)
 
 
-def parse_yaml_documents(text: str, *, shown_as: str) -> list[Any]:
+def parse_yaml_documents(text: str, *, shown_as: str, lines: bool = False) -> list[Any]:
     """Parse YAML text; a syntax error becomes an InputError naming the line."""
-    if text.lstrip().startswith(("{", "[")):
+    if not lines and text.lstrip().startswith(("{", "[")):
         try:
-            return [json.loads(text)]
-        except ValueError:
-            pass  # not JSON after all: let YAML report it
+            return [json.loads(text, object_pairs_hook=_unique_pairs)]
+        except (ValueError, RecursionError):
+            pass  # not JSON after all (or a duplicate key): let YAML report it
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        loader = _LineLoader(text) if lines else _Loader(text)
+    except UnicodeError:  # only from a str that did not come from read_text
+        raise InputError(Problem(shown_as, "", "is not valid UTF-8 text")) from None
+    try:
+        documents = []
+        while loader.check_data():
+            document = loader.get_data()
+            if document is not None:
+                documents.append(document)
+        return documents
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise InputError(Problem(shown_as, where, f"invalid YAML: {problem}")) from None
+        raise InputError(_syntax_problem(error, text=text, shown_as=shown_as)) from None
+    except UnicodeError:
+        raise InputError(Problem(shown_as, "", "is not valid UTF-8 text")) from None
+    except RecursionError:
+        raise InputError(
+            Problem(shown_as, "", f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        ) from None
+    finally:
+        loader.dispose()
 
 
-def load_yaml_mapping(path: Path, *, shown_as: str) -> Any:
+def _syntax_problem(error: yaml.YAMLError, *, text: str, shown_as: str) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if problem == "found character that cannot start any token" and mark is not None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        if line[mark.column : mark.column + 1] == "\t":
+            problem = "a tab character: YAML indents with spaces only"
+    # The position is the field ("line 3, column 5"): a syntax error has no field of its own.
+    return Problem(shown_as, where, f"invalid YAML: {problem}")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"duplicate key {key!r}")
+        data[key] = value
+    return data
+
+
+def load_yaml_mapping(path: Path, *, shown_as: str, lines: bool = False) -> Any:
     """Parse a file that holds exactly one YAML document (or none)."""
-    documents = load_yaml_documents(path, shown_as=shown_as)
+    documents = load_yaml_documents(path, shown_as=shown_as, lines=lines)
     if len(documents) > 1:
         raise InputError(Problem(shown_as, "", f"holds {len(documents)} documents, expected one"))
     return documents[0] if documents else None
+
+
+def line_of(document: object, field: str) -> int | None:
+    """The line of the deepest key of a dotted field path ("spec.containers[0].image") found."""
+    line = document.line if isinstance(document, YamlMap) and document.line else None
+    node: object = document
+    for part in _path_parts(field):
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                break
+            if isinstance(node, YamlList) and part < len(node.item_lines):
+                line = node.item_lines[part]
+            node = node[part]
+            if isinstance(node, YamlMap) and node.line:
+                line = node.line
+            continue
+        if not isinstance(node, Mapping) or part not in node:
+            break
+        if isinstance(node, YamlMap) and part in node.key_lines:
+            line = node.key_lines[part]
+        node = node[part]
+    return line
+
+
+def _path_parts(field: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for piece in field.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        for index in rest.replace("]", "").split("["):
+            if index.lstrip("-").isdigit():
+                parts.append(int(index))
+    return parts

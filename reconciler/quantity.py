@@ -25,10 +25,13 @@ _DECIMAL = {
     "P": Fraction(10**15),
     "E": Fraction(10**18),
 }
+# ASCII digits only (Kubernetes rejects other scripts' digits), and a bounded length: no
+# real quantity is longer, and Python refuses to convert over 4,300 digits to an int.
 _PATTERN = re.compile(
-    r"^(?P<sign>[+-]?)(?P<number>\d+(?:\.\d*)?|\.\d+)"
-    r"(?:(?P<exp>[eE][+-]?\d+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$"
+    r"(?P<sign>[+-]?)(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+    r"(?:(?P<exp>[eE][+-]?[0-9]+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?"
 )
+_MAX_LENGTH = 64
 _MAX_EXPONENT = 30  # larger exponents are garbage for any real resource and would cost memory
 
 
@@ -50,7 +53,9 @@ def parse_quantity(raw: object) -> Fraction:
     if not isinstance(raw, str):
         raise QuantityError(f"{raw!r} is not a quantity (expected a string or a number)")
     text = raw.strip()
-    match = _PATTERN.match(text)
+    if len(text) > _MAX_LENGTH:
+        raise QuantityError(f"{raw[:20]!r}... is too long to be a quantity")
+    match = _PATTERN.fullmatch(text)
     if match is None:
         raise QuantityError(f"{raw!r} is not a quantity (examples: 500m, 2, 1.5, 2Gi, 1e3)")
     value = Fraction(match["number"])

@@ -14,47 +14,60 @@ from reconciler.config import (
     load_policy,
     resolve_policy,
 )
-from reconciler.files import load_yaml_documents, load_yaml_mapping
+from reconciler.files import YamlMap, line_of, load_yaml_documents, load_yaml_mapping
 from reconciler.fleet.model import Fleet, Group, Manifest
-from reconciler.problems import InputError, Problem
+from reconciler.problems import InputError, Problem, kind_of
 
 FLEET_FILE = "fleet.yaml"
 POLICY_FILE = "placement.yaml"
 KUSTOMIZATION = "kustomization.yaml"
-_GROUP_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_GROUP_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def read_fleet_config(root: Path) -> FleetConfig:
     """Load fleet.yaml; raise InputError when it is missing or invalid (the repo is unusable)."""
+    return _fleet_config(root)[0]
+
+
+def _fleet_config(root: Path) -> tuple[FleetConfig, list[Problem]]:
+    """fleet.yaml and its warnings; InputError (the first error, with its line) when unusable."""
     path = root / FLEET_FILE
-    if not path.is_file():
-        raise InputError(
-            Problem(FLEET_FILE, "", "is missing: this does not look like a fleet repo")
-        )
-    config, problems = load_fleet_config(
-        load_yaml_mapping(path, shown_as=FLEET_FILE), file=FLEET_FILE
-    )
+    if not path.is_file() and not path.is_symlink():
+        what = "is a directory, not a file" if path.is_dir() else "is missing"
+        raise InputError(Problem(FLEET_FILE, "", f"{what}: this does not look like a fleet repo"))
+    raw = load_yaml_mapping(path, shown_as=FLEET_FILE, lines=True)
+    config, problems = load_fleet_config(raw, file=FLEET_FILE)
+    problems = [p.at_line(line_of(raw, p.field)) for p in problems]
     errors = [p for p in problems if p.severity == "error"]
     if config is None or errors:
-        raise InputError(errors[0] if errors else problems[0])
-    return config
+        raise InputError(_line_in_message(errors[0] if errors else problems[0]))
+    return config, problems
+
+
+def _line_in_message(problem: Problem) -> Problem:
+    # The one-line error of an unusable fleet.yaml keeps the shape "fleet.yaml: field: what"
+    # that scripts match on; its line goes at the end.
+    if problem.line is None:
+        return problem
+    return Problem(problem.file, problem.field, f"{problem.message} (line {problem.line})")
 
 
 def read_fleet(root: Path) -> Fleet:
     """Read fleet.yaml and every group; raise InputError only when fleet.yaml itself is unusable."""
-    config = read_fleet_config(root)
-    _, warnings = load_fleet_config(
-        load_yaml_mapping(root / FLEET_FILE, shown_as=FLEET_FILE), file=FLEET_FILE
-    )
+    config, warnings = _fleet_config(root)
     problems: list[Problem] = list(warnings)
     groups: list[Group] = []
     clusters_dir = root / "clusters"
     known = {c.name for c in config.clusters}
-    if clusters_dir.is_dir():
+    if clusters_dir.is_symlink():
+        problems.append(Problem("clusters", "", "is a symbolic link (not followed)"))
+    elif clusters_dir.is_dir():
         for cluster_dir in sorted(clusters_dir.iterdir()):
             shown = f"clusters/{cluster_dir.name}"
             if cluster_dir.is_symlink() or not cluster_dir.is_dir():
-                problems.append(Problem(shown, "", "is not a directory (ignored)"))
+                problems.append(
+                    Problem(shown, "", "is not a directory (symbolic links are not followed)")
+                )
                 continue
             if cluster_dir.name not in known:
                 problems.append(
@@ -73,17 +86,21 @@ def _read_cluster(
 ) -> tuple[list[Group], list[Problem]]:
     groups_dir = root / "clusters" / cluster / "groups"
     listing_file = f"clusters/{cluster}/groups/{KUSTOMIZATION}"
+    if groups_dir.is_symlink() or (groups_dir.exists() and not groups_dir.is_dir()):
+        shown = f"clusters/{cluster}/groups"
+        return [], [Problem(shown, "", "is not a directory (symbolic links are not followed)")]
     problems: list[Problem] = []
     listed: list[str] = []
-    if (groups_dir / KUSTOMIZATION).is_file():
+    entry_lines: dict[str, int | None] = {}
+    listing = groups_dir / KUSTOMIZATION
+    if listing.is_file() or listing.is_symlink():
         try:
-            listed = listed_groups(
-                load_yaml_mapping(groups_dir / KUSTOMIZATION, shown_as=listing_file)
-            )
+            raw = load_yaml_mapping(listing, shown_as=listing_file, lines=True)
+            listed, listing_problems = listed_groups_with_problems(raw, file=listing_file)
+            problems += listing_problems
+            entry_lines = _entry_lines(raw)
         except InputError as error:
             problems.append(error.problem)
-        except ValueError as error:
-            problems.append(Problem(listing_file, "resources", str(error)))
     elif groups_dir.is_dir():
         problems.append(
             Problem(listing_file, "", "is missing: Flux would apply no group of this cluster")
@@ -93,36 +110,34 @@ def _read_cluster(
         if groups_dir.is_dir()
         else []
     )
-    for name in listed:
+    for name in dict.fromkeys(listed):
         if name not in on_disk:
             problems.append(
                 Problem(
                     listing_file,
                     "resources",
                     f"lists {name!r} but clusters/{cluster}/groups/{name}/ does not exist",
-                    group=name,
+                    group=name if _GROUP_NAME.fullmatch(name) else None,
+                    line=entry_lines.get(name),
                 )
             )
     groups: list[Group] = []
     for name in on_disk:
         shown = f"clusters/{cluster}/groups/{name}"
         path = groups_dir / name
-        if not _GROUP_NAME.match(name):
-            problems.append(
-                Problem(
-                    shown,
-                    "",
-                    f"{name!r} is not a valid group name "
-                    "(lowercase letters, digits and '-', at most 63 characters)",
-                )
-            )
+        if path.is_symlink():
+            problems.append(Problem(shown, "", "is a symbolic link (not followed)"))
             continue
-        if path.is_symlink() or not path.is_dir():
-            problems.append(
-                Problem(
-                    shown, "", "is not a directory (symbolic links are not followed)", group=name
+        if not path.is_dir():
+            if _GROUP_NAME.fullmatch(name) or name in listed:
+                problems.append(Problem(shown, "", "is a file, not a group directory"))
+            else:
+                problems.append(
+                    Problem(shown, "", "is not a group directory (ignored)", severity="warning")
                 )
-            )
+            continue
+        if not _GROUP_NAME.fullmatch(name):
+            problems.append(Problem(shown, "", group_name_problem(name)))
             continue
         if name not in listed:
             problems.append(
@@ -134,7 +149,7 @@ def _read_cluster(
                 )
             )
         group, group_problems = _read_group(
-            path, name=name, cluster=cluster, shown=shown, config=config
+            path, name=name, cluster=cluster, shown=shown, config=config, root=root
         )
         problems += group_problems
         if group is not None:
@@ -142,41 +157,110 @@ def _read_cluster(
     return groups, problems
 
 
+def group_name_problem(name: str) -> str:
+    """Why a directory name cannot be a group name, in words a person can act on."""
+    rule = (
+        "lowercase letters, digits and '-', at most 63 characters, "
+        "starting and ending with a letter or digit"
+    )
+    odd = next((c for c in name if not c.isascii()), None)
+    if odd is not None:
+        return (
+            f"{name!r} is not a valid group name: it contains {odd!r} (U+{ord(odd):04X}), "
+            f"not an ASCII letter (a look-alike?); {rule}"
+        )
+    return f"{name!r} is not a valid group name ({rule})"
+
+
 def listed_groups(kustomization: object) -> list[str]:
     """The group directory names a cluster's groups/kustomization.yaml lists."""
+    listed, problems = listed_groups_with_problems(kustomization, file=KUSTOMIZATION)
+    errors = [p for p in problems if p.severity == "error" and p.field in ("", "resources")]
+    if errors and not listed:
+        raise ValueError(errors[0].message)
+    return listed
+
+
+def listed_groups_with_problems(
+    kustomization: object, *, file: str
+) -> tuple[list[str], list[Problem]]:
+    """The groups a cluster's groups/kustomization.yaml lists, and what is wrong with it."""
     if kustomization is None:
-        return []
+        return [], []
     if not isinstance(kustomization, Mapping):
-        raise ValueError("expected a mapping")
-    resources = kustomization.get("resources") or []
+        kind = kind_of(kustomization)
+        return [], [Problem(file, "", f"expected a mapping at the top level, found {kind}")]
+    resources = kustomization.get("resources")
+    if resources is None:
+        return [], []
+    line = line_of(kustomization, "resources")
     if not isinstance(resources, list):
-        raise ValueError("must be a list of group directories")
-    return [str(entry).strip().removeprefix("./").rstrip("/") for entry in resources]
+        return [], [Problem(file, "resources", "must be a list of group directories", line=line)]
+    listed: list[str] = []
+    problems: list[Problem] = []
+    for index, entry in enumerate(resources):
+        if not isinstance(entry, str):
+            problems.append(
+                Problem(
+                    file,
+                    f"resources[{index}]",
+                    f"{entry!r} is not a directory name",
+                    line=line_of(kustomization, f"resources[{index}]") or line,
+                )
+            )
+            continue
+        name = entry.strip().removeprefix("./").rstrip("/")
+        if name in listed:
+            problems.append(
+                Problem(
+                    file,
+                    f"resources[{index}]",
+                    f"lists {name!r} twice",
+                    line=line_of(kustomization, f"resources[{index}]"),
+                )
+            )
+            continue
+        listed.append(name)
+    return listed, problems
+
+
+def _entry_lines(kustomization: object) -> dict[str, int | None]:
+    """The line of each group a listing names (the first time it names it)."""
+    resources = kustomization.get("resources") if isinstance(kustomization, Mapping) else None
+    if not isinstance(resources, list):
+        return {}
+    lines: dict[str, int | None] = {}
+    for index, entry in enumerate(resources):
+        if isinstance(entry, str):
+            name = entry.strip().removeprefix("./").rstrip("/")
+            lines.setdefault(name, line_of(kustomization, f"resources[{index}]"))
+    return lines
 
 
 def _read_group(
-    path: Path, *, name: str, cluster: str, shown: str, config: FleetConfig
+    path: Path, *, name: str, cluster: str, shown: str, config: FleetConfig, root: Path
 ) -> tuple[Group | None, list[Problem]]:
     problems: list[Problem] = []
     policy_fields: PolicyFields | None = None
-    if (path / POLICY_FILE).exists():
+    policy_path = path / POLICY_FILE
+    if policy_path.exists() or policy_path.is_symlink():
+        policy_file = f"{shown}/{POLICY_FILE}"
         try:
-            raw = load_yaml_mapping(path / POLICY_FILE, shown_as=f"{shown}/{POLICY_FILE}")
-            policy_fields, policy_problems = load_policy(raw, file=f"{shown}/{POLICY_FILE}")
-            problems += [p for p in policy_problems]
+            raw = load_yaml_mapping(policy_path, shown_as=policy_file, lines=True)
+            policy_fields, policy_problems = load_policy(raw, file=policy_file)
+            problems += [p.at_line(line_of(raw, p.field)) for p in policy_problems]
         except InputError as error:
             problems.append(error.problem)
         if policy_fields is None:
             # A group whose policy cannot be read is never moved: the policy might forbid it.
-            problems = [_with_group(p, name) for p in problems]
-            return None, problems
-    files, namespace, kustomize_problems = _group_files(path, shown=shown)
+            return None, [p.for_group(name) for p in problems]
+    files, namespace, kustomize_problems = _group_files(path, shown=shown, root=root)
     problems += kustomize_problems
     manifests: list[Manifest] = []
     for file in files:
         shown_file = f"{shown}/{file}"
         try:
-            documents = load_yaml_documents(path / file, shown_as=shown_file)
+            documents = load_yaml_documents(path / file, shown_as=shown_file, lines=True)
         except InputError as error:
             problems.append(error.problem)
             continue
@@ -184,7 +268,10 @@ def _read_group(
             if not isinstance(document, Mapping) or "kind" not in document:
                 problems.append(
                     Problem(
-                        shown_file, f"document {index + 1}", "is not a Kubernetes object (no kind)"
+                        shown_file,
+                        f"document {index + 1}",
+                        "is not a Kubernetes object (no kind)",
+                        line=document.line if isinstance(document, YamlMap) else None,
                     )
                 )
                 continue
@@ -199,13 +286,23 @@ def _read_group(
             )
     policy = resolve_policy(config.defaults, policy_fields)
     group = Group(name=name, cluster=cluster, path=shown, manifests=tuple(manifests), policy=policy)
-    return group, [_with_group(p, name) for p in problems]
+    return group, [p.for_group(name) for p in problems]
 
 
-def _group_files(path: Path, *, shown: str) -> tuple[list[str], str, list[Problem]]:
+def _inside(path: Path, root: Path) -> bool:
+    """Whether a path, symbolic links resolved, stays inside the repo."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _group_files(path: Path, *, shown: str, root: Path) -> tuple[list[str], str, list[Problem]]:
     """A group's manifest files (kustomization resources, else every YAML file), namespace."""
     kustomization_path = path / KUSTOMIZATION
-    if not kustomization_path.exists():
+    kustomization_file = f"{shown}/{KUSTOMIZATION}"
+    if not kustomization_path.exists() and not kustomization_path.is_symlink():
         every_yaml = sorted(
             p.name
             for p in path.iterdir()
@@ -214,37 +311,88 @@ def _group_files(path: Path, *, shown: str) -> tuple[list[str], str, list[Proble
         return every_yaml, "", []
     try:
         kustomization: Any = load_yaml_mapping(
-            kustomization_path, shown_as=f"{shown}/{KUSTOMIZATION}"
+            kustomization_path, shown_as=kustomization_file, lines=True
         )
     except InputError as error:
         return [], "", [error.problem]
+    if kustomization is None:
+        kustomization = {}
     if not isinstance(kustomization, Mapping):
-        return [], "", [Problem(f"{shown}/{KUSTOMIZATION}", "", "expected a mapping")]
+        kind = kind_of(kustomization)
+        return [], "", [Problem(kustomization_file, "", f"expected a mapping, found {kind}")]
     problems: list[Problem] = []
     files: list[str] = []
     resources = kustomization.get("resources") or []
     if not isinstance(resources, list):
-        return [], "", [Problem(f"{shown}/{KUSTOMIZATION}", "resources", "must be a list of files")]
-    for entry in resources:
-        entry = str(entry)
+        return (
+            [],
+            "",
+            [
+                Problem(
+                    kustomization_file,
+                    "resources",
+                    "must be a list of files",
+                    line=line_of(kustomization, "resources"),
+                )
+            ],
+        )
+    for index, entry in enumerate(resources):
+        field = f"resources[{index}]"
+        line = line_of(kustomization, field)
+        if not isinstance(entry, str) or not entry.strip():
+            problems.append(
+                Problem(kustomization_file, field, f"{entry!r} is not a file name", line=line)
+            )
+            continue
         if "://" in entry or entry.startswith("/") or ".." in Path(entry).parts:
             problems.append(
                 Problem(
-                    f"{shown}/{KUSTOMIZATION}",
-                    "resources",
+                    kustomization_file,
+                    field,
                     f"{entry!r} points outside the group: its demand is not counted",
                     severity="warning",
+                    line=line,
+                )
+            )
+        elif not _inside(path / entry, path) or (path / entry).is_symlink():
+            problems.append(
+                Problem(
+                    kustomization_file,
+                    field,
+                    f"{entry!r} is a symbolic link or leads through one (not followed)",
+                    line=line,
                 )
             )
         elif (path / entry).is_file():
             files.append(entry)
+        elif (path / entry).is_dir():
+            problems.append(
+                Problem(
+                    kustomization_file,
+                    field,
+                    f"{entry!r} is a directory (a kustomize base): its demand is not counted",
+                    severity="warning",
+                    line=line,
+                )
+            )
         else:
             problems.append(
                 Problem(
-                    f"{shown}/{KUSTOMIZATION}", "resources", f"{entry!r} is not a file in the group"
+                    kustomization_file, field, f"{entry!r} is not a file in the group", line=line
                 )
             )
-    return files, str(kustomization.get("namespace") or ""), problems
+    namespace = kustomization.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        problems.append(
+            Problem(
+                kustomization_file,
+                "namespace",
+                f"{namespace!r} is not a namespace name",
+                line=line_of(kustomization, "namespace"),
+            )
+        )
+        namespace = None
+    return files, namespace or "", problems
 
 
 def _with_group(problem: Problem, group: str) -> Problem:

@@ -118,6 +118,14 @@ class ClusterConfig(_Schema):
         return {resource: to_milli(amount) for resource, amount in self.reserve.items()}
 
 
+class MoveMarker(_Schema):
+    """placement.yaml's moveInProgress: a make-before-break move between its two phases."""
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    started: dt.datetime
+
+
 class ClusterSelector(_Schema):
     """Label selector over the clusters' labels (matchLabels only)."""
 
@@ -137,6 +145,8 @@ class PolicyFields(_Schema):
     failback: bool | None = None
     failback_margin: float | None = Field(default=None, alias="failbackMargin", ge=0, le=10)
     strategy: Literal["recreate", "make-before-break"] | None = None
+    healthy_deadline: Duration | None = Field(default=None, alias="healthyDeadline")
+    move_in_progress: MoveMarker | None = Field(default=None, alias="moveInProgress")
     # The issue that asked for it called it allowStatefulRelocation: accepted as an alias.
     allow_stateful: bool | None = Field(
         default=None,
@@ -202,6 +212,8 @@ class GroupPolicy(_Schema):
     failback: bool = False
     failback_margin: float = 0.2  # free room kept on the home cluster, as a share of the demand
     strategy: str = "recreate"
+    healthy_deadline: dt.timedelta = dt.timedelta(minutes=30)  # make-before-break phase two
+    move_in_progress: MoveMarker | None = None
     allow_stateful: bool = False
 
     def allows(self, cluster: ClusterConfig) -> bool:

@@ -38,6 +38,7 @@ class Group:
     path: str  # repo-relative directory
     manifests: tuple[Manifest, ...]
     policy: GroupPolicy
+    moving_to: str = ""  # make-before-break: the cluster that holds the group's copy
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -404,19 +405,46 @@ def _with_group(problem: Problem, group: str) -> Problem:
 
 
 def _drop_duplicates(groups: list[Group]) -> tuple[list[Group], list[Problem]]:
-    """A group name under two clusters is ambiguous: neither copy is planned."""
-    clusters: dict[str, list[str]] = {}
+    """A group name under two clusters is ambiguous, unless a make-before-break is under way.
+
+    During a make-before-break move both copies carry the same moveInProgress marker; the
+    group is then planned once, at its source, with `moving_to` naming the copy's cluster.
+    Any other duplicate is reported and neither copy is planned.
+    """
+    copies: dict[str, list[Group]] = {}
     for group in groups:
-        clusters.setdefault(group.name, []).append(group.cluster)
-    problems = [
-        Problem(
-            f"clusters/*/groups/{name}",
-            "",
-            f"group {name!r} is under several clusters ({', '.join(where)}); "
-            "it is not planned until only one remains",
-            group=name,
+        copies.setdefault(group.name, []).append(group)
+    kept: list[Group] = []
+    problems: list[Problem] = []
+    for name, found in copies.items():
+        if len(found) == 1:
+            kept.append(found[0])
+            continue
+        moving = _move_in_progress(found)
+        if moving is not None:
+            kept.append(moving)
+            continue
+        where = ", ".join(g.cluster for g in found)
+        problems.append(
+            Problem(
+                f"clusters/*/groups/{name}",
+                "",
+                f"group {name!r} is under several clusters ({where}); it is not planned until "
+                "only one remains (a make-before-break move marks both copies' placement.yaml "
+                "with the same moveInProgress)",
+                group=name,
+            )
         )
-        for name, where in clusters.items()
-        if len(where) > 1
-    ]
-    return [g for g in groups if len(clusters[g.name]) == 1], problems
+    return kept, problems
+
+
+def _move_in_progress(copies: list[Group]) -> Group | None:
+    """The source copy of a marked make-before-break move, or None when it is not one."""
+    markers = {g.policy.move_in_progress for g in copies}
+    if len(copies) != 2 or len(markers) != 1:
+        return None
+    marker = markers.pop()
+    if marker is None or {g.cluster for g in copies} != {marker.source, marker.target}:
+        return None
+    source = next(g for g in copies if g.cluster == marker.source)
+    return dataclasses.replace(source, moving_to=marker.target)

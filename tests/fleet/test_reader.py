@@ -177,3 +177,46 @@ def test_missing_fleet_yaml_is_fatal(tmp_path: Path) -> None:
 )
 def test_listed_groups_normalises_entries(kustomization: object, expected: list[str]) -> None:
     assert listed_groups(kustomization) == expected
+
+
+MARKER = "moveInProgress: {from: onprem, to: cloud, started: '2026-11-28T12:10:00Z'}\n"
+
+
+def two_copies(tmp_path: Path, *, onprem_policy: str, cloud_policy: str) -> Path:
+    return write(
+        tmp_path,
+        {
+            "fleet.yaml": FLEET,
+            "clusters/onprem/groups/kustomization.yaml": "resources: [api]\n",
+            "clusters/cloud/groups/kustomization.yaml": "resources: [api]\n",
+            "clusters/onprem/groups/api/a.yaml": DEPLOY.format(name="api"),
+            "clusters/cloud/groups/api/a.yaml": DEPLOY.format(name="api"),
+            "clusters/onprem/groups/api/placement.yaml": onprem_policy,
+            "clusters/cloud/groups/api/placement.yaml": cloud_policy,
+        },
+    )
+
+
+def test_a_make_before_break_move_in_progress_is_one_group_at_its_source(tmp_path: Path) -> None:
+    fleet = read_fleet(two_copies(tmp_path, onprem_policy=MARKER, cloud_policy=MARKER))
+    assert fleet.problems == ()
+    (group,) = fleet.groups
+    assert (group.cluster, group.moving_to) == ("onprem", "cloud")
+    marker = group.policy.move_in_progress
+    assert marker is not None and marker.started.isoformat() == "2026-11-28T12:10:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("onprem_policy", "cloud_policy"),
+    [
+        (MARKER, ""),  # only one copy marked
+        (MARKER, MARKER.replace("from: onprem, to: cloud", "from: cloud, to: onprem")),
+        (MARKER.replace("to: cloud", "to: edge"), MARKER.replace("to: cloud", "to: edge")),
+    ],
+)
+def test_two_copies_without_one_matching_marker_are_not_planned(
+    tmp_path: Path, onprem_policy: str, cloud_policy: str
+) -> None:
+    fleet = read_fleet(two_copies(tmp_path, onprem_policy=onprem_policy, cloud_policy=cloud_policy))
+    assert fleet.groups == ()
+    assert any("is under several clusters" in p.message for p in fleet.problems)

@@ -28,14 +28,23 @@ def parse_duration(raw: object) -> dt.timedelta:
     if isinstance(raw, int | float):
         if raw < 0:
             raise ValueError(f"{raw!r} is negative")
-        return dt.timedelta(seconds=raw)
+        return _bounded(float(raw), raw)
     if not isinstance(raw, str):
         raise ValueError(f"{raw!r} is not a duration (examples: 90s, 5m, 1h30m)")
     text = raw.strip()
     parts = _DURATION_PART.findall(text)
     if not text or "".join(number + unit for number, unit in parts) != text:
         raise ValueError(f"{raw!r} is not a duration (examples: 90s, 5m, 1h30m)")
-    return dt.timedelta(seconds=sum(float(number) * _UNITS[unit] for number, unit in parts))
+    return _bounded(sum(float(number) * _UNITS[unit] for number, unit in parts), raw)
+
+
+_MAX_DURATION = dt.timedelta(days=3650)  # ten years: anything longer is a typo
+
+
+def _bounded(seconds: float, raw: object) -> dt.timedelta:
+    if not seconds <= _MAX_DURATION.total_seconds():  # also refuses NaN and infinity
+        raise ValueError(f"{raw!r} is longer than the 3650d maximum")
+    return dt.timedelta(seconds=seconds)
 
 
 def format_duration(value: dt.timedelta) -> str:

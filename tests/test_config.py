@@ -141,3 +141,11 @@ def test_a_policy_that_is_not_a_mapping_is_an_error(data: object) -> None:
     fields, problems = load_policy(data, file="g/placement.yaml")
     assert fields is None
     assert "expected a mapping at the top level" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "text", ["86400000000000.0", 1e300, "99999999d", float("inf"), float("nan")]
+)
+def test_absurdly_long_durations_are_refused_not_overflowed(text: object) -> None:
+    with pytest.raises(ValueError, match=r"maximum|not a duration"):
+        parse_duration(text)

@@ -26,7 +26,8 @@ class Manifest:
     @property
     def name(self) -> str:
         """The object's metadata.name."""
-        return str((self.body.get("metadata") or {}).get("name") or "")
+        metadata = self.body.get("metadata")
+        return str(metadata.get("name") or "") if isinstance(metadata, Mapping) else ""
 
 
 @dataclasses.dataclass(frozen=True)

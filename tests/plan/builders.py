@@ -384,7 +384,8 @@ def group(
     path = f"clusters/{cluster}/groups/{name}"
     built = []
     for index, body in enumerate(manifests):
-        metadata = body.get("metadata") or {}
+        metadata = body.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
         built.append(
             Manifest(
                 file=f"{path}/{str(body.get('kind', 'object')).lower()}-{index}.yaml",

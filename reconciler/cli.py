@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler import commands
+from reconciler import schema as schema_module
 from reconciler.act.git_writer import WorkspaceError
 from reconciler.commands import EXIT_USAGE, UsageError
+from reconciler.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE
 from reconciler.problems import InputError
 
 
@@ -68,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     when = run.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
-    when.add_argument("--interval", help="run a pass every INTERVAL (e.g. 60s) until stopped")
+    when.add_argument(
+        "--interval", help="run a pass every INTERVAL (e.g. 60s) until SIGTERM or SIGINT"
+    )
+    _daemon_arguments(run)
     run.set_defaults(handler=commands.run)
 
     status = sub.add_parser("status", help="per group: cluster, state, last move")
@@ -85,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     _repo_arguments(validate)
     validate.set_defaults(handler=commands.validate)
 
+    explain = sub.add_parser("explain", help="why one group moves or stays, in full")
+    explain.add_argument("group", help="the group (its directory name)")
+    _repo_arguments(explain)
+    _status_arguments(explain)
+    explain.set_defaults(handler=commands.explain)
+
+    schema = sub.add_parser("schema", help="write JSON Schema for fleet.yaml and placement.yaml")
+    schema.add_argument(
+        "-o", "--output", type=Path, help="directory for the two schema files (default: print)"
+    )
+    schema.set_defaults(handler=schema_module.schema)
+
     snapshot = sub.add_parser("snapshot", help="dump a live cluster into a snapshot file")
     snapshot.add_argument("--context", required=True, help="kubeconfig context to read")
     snapshot.add_argument("--name", help="cluster name for the file (default: the context)")
@@ -97,6 +114,44 @@ def _parser() -> argparse.ArgumentParser:
 def _repo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", required=True, help="fleet repo: a local path or a clone URL")
     parser.add_argument("--workdir", type=Path, help="checkout directory for a clone URL")
+
+
+def _daemon_arguments(parser: argparse.ArgumentParser) -> None:
+    ops = parser.add_argument_group("operating it")
+    ops.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on PORT; 0 turns it off "
+        f"(default: {commands.DEFAULT_METRICS_PORT} with --interval, off for one pass)",
+    )
+    ops.add_argument(
+        "--metrics-address",
+        default="0.0.0.0",
+        metavar="ADDRESS",
+        help="address the metrics port listens on (default: all interfaces)",
+    )
+    ops.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as plain text (the default) or JSON lines; with json the pass "
+        "report is logged too",
+    )
+    ops.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="with several replicas: only the holder of a coordination.k8s.io Lease writes",
+    )
+    ops.add_argument("--lease-name", default=DEFAULT_LEASE_NAME, help="(default: %(default)s)")
+    ops.add_argument(
+        "--lease-namespace", default=DEFAULT_LEASE_NAMESPACE, help="(default: %(default)s)"
+    )
+    ops.add_argument(
+        "--lease-context",
+        metavar="CONTEXT",
+        help="kubeconfig context of the cluster holding the Lease (default: in-cluster config)",
+    )
 
 
 def _status_arguments(parser: argparse.ArgumentParser) -> None:

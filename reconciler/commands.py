@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
+import logging
 import os
-import signal
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -18,24 +18,44 @@ from reconciler.act.github_auth import (
     credential_from_env,
     git_push_env,
     github_client,
+    secrets_in_env,
 )
 from reconciler.act.pull_requests import PullRequests
 from reconciler.config import FleetConfig, parse_duration
+from reconciler.daemon import PassFunction, PortUnavailable, run_daemon, serving
+from reconciler.failback_memory import load_streaks
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
+from reconciler.health import Health
 from reconciler.history import last_moves, read_moves
+from reconciler.lease import (
+    OPEN_GATE,
+    GatedPullRequests,
+    GatedWorkspace,
+    LeaderElector,
+    WriteGate,
+    coordination_api,
+)
+from reconciler.logs import setup_logging
 from reconciler.loop import (
     PassOutcome,
     StatusReader,
     live_status,
     plan_pass,
+    read_states,
     run_pass,
     snapshot_status,
 )
+from reconciler.metrics import STUCK_STATES, Metrics
 from reconciler.plan.explain import plan_json, plan_text
+from reconciler.plan.explain_group import explain_group
+from reconciler.plan.planner import make_plan
 from reconciler.pr_pass import PrPassOutcome, run_pr_pass
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DEFAULT_METRICS_PORT = 9090
+
+log = logging.getLogger("reconciler")
 
 
 class UsageError(ValueError):
@@ -62,45 +82,140 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """One pass (or a pass every --interval) that writes the moves it decides."""
+    log_format = args.log_format
+    redacting = setup_logging(log_format)
+    redacting.add(secrets_from_env(os.environ))
+    if args.leader_elect and not args.interval:
+        raise UsageError("--leader-elect needs --interval: only a daemon holds a lease")
+    every = interval_seconds(args.interval) if args.interval else 0.0
+    port = metrics_port(args)
     workspace = open_workspace(args)
     config = read_fleet_config(workspace.path)
     mode = args.mode or config.mode
     reader = status_reader(args)
+    metrics = Metrics()
+    elector = leader_elector(args) if args.leader_elect else None
+    gate = WriteGate(elector.is_leader) if elector else OPEN_GATE
+    metrics.leader.set_function(lambda: 1.0 if gate.allows() else 0.0)
+    gated = GatedWorkspace.around(workspace, gate)
+    report = PassReporter(out=out, log_format=log_format, metrics=metrics, workspace=gated)
+    report.summary = bool(args.interval) or log_format == "json"
+    one_pass: PassFunction
     if mode == "pr":
-        pulls, push_env = pull_requests_for(config, env=os.environ)
+        pulls, push_env = pull_requests_for(config, env=os.environ, gate=gate)
+        redacting.add(secrets_in_env(push_env))
 
         def one_pr_pass(now: dt.datetime) -> int:
-            outcome = run_pr_pass(workspace, status=reader, now=now, pulls=pulls, push_env=push_env)
-            return report_pr_pass(outcome, out)
+            outcome = run_pr_pass(gated, status=reader, now=now, pulls=pulls, push_env=push_env)
+            return report(outcome)
 
+        one_pass = one_pr_pass
+    else:
+
+        def one_direct_pass(now: dt.datetime) -> int:
+            return report(run_pass(gated, status=reader, now=now, mode=mode))
+
+        one_pass = one_direct_pass
+
+    try:
         if not args.interval:
-            return one_pr_pass(parse_now(args.now))
-        return repeat(one_pr_pass, every=interval_seconds(args.interval), out=out)
+            with serving(metrics, Health(stale_after=3600.0), port=port, host=args.metrics_address):
+                return one_pass(parse_now(args.now))
+        return run_daemon(
+            one_pass,
+            every=every,
+            mode=mode,
+            metrics=metrics,
+            elector=elector,
+            gate=gate,
+            port=port,
+            host=args.metrics_address,
+        )
+    except PortUnavailable as error:
+        raise UsageError(str(error)) from None
 
-    def one_pass(now: dt.datetime) -> int:
-        return report_pass(run_pass(workspace, status=reader, now=now, mode=mode), out)
 
-    if not args.interval:
-        return one_pass(parse_now(args.now))
-    return repeat(one_pass, every=interval_seconds(args.interval), out=out)
+class PassReporter:
+    """After each pass: metrics from its outcome, then the report in the chosen format."""
 
+    def __init__(
+        self, *, out: TextIO, log_format: str, metrics: Metrics, workspace: Workspace
+    ) -> None:
+        self.out = out
+        self.log_format = log_format
+        self.metrics = metrics
+        self.workspace = workspace
+        self.summary = True  # one summary log line per pass (the daemon's heartbeat in the log)
 
-def repeat(one_pass: Callable[[dt.datetime], int], *, every: float, out: TextIO) -> int:
-    """Pass after pass until SIGTERM or SIGINT; the pass in flight always finishes."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.is_set():
+    def __call__(self, outcome: PassOutcome | PrPassOutcome) -> int:
+        self.metrics.record_outcome(outcome)
         try:
-            one_pass(dt.datetime.now(dt.UTC))
-        except Exception as error:  # one failed pass never ends the loop
-            print(f"pass failed: {type(error).__name__}: {error}", file=out)
-        stop.wait(every)
-    return EXIT_OK
+            self.metrics.record_history(read_moves(self.workspace.path))
+        except Exception as error:  # the history is for metrics only here
+            log.warning("history not read for metrics: %s", type(error).__name__)
+        text = io.StringIO()
+        if isinstance(outcome, PrPassOutcome):
+            code = report_pr_pass(outcome, text)
+        else:
+            code = report_pass(outcome, text)
+        fields = pass_fields(outcome)
+        if self.log_format == "json":
+            log.info(text.getvalue().rstrip("\n"), extra={"event": "pass", **fields})
+        else:
+            self.out.write(text.getvalue())
+            self.out.flush()
+        if self.summary:
+            summary = " ".join(f"{key}={value}" for key, value in fields.items())
+            log.info("pass done: %s", summary, extra={"event": "pass-summary"})
+        return code
+
+
+def pass_fields(outcome: PassOutcome | PrPassOutcome) -> dict[str, int]:
+    """A pass in numbers, for the summary log line."""
+    plan = outcome.plan
+    stuck = sum(1 for d in plan.decisions if d.state in STUCK_STATES)
+    unknown = sum(1 for c in plan.clusters if not c.known)
+    return {
+        "groups": len(plan.decisions),
+        "stuck": stuck,
+        "moves": len(plan.moves),
+        "failed": len(outcome.failed),
+        "unknown_clusters": unknown,
+    }
+
+
+def metrics_port(args: argparse.Namespace) -> int:
+    """--metrics-port, or its default: 9090 with --interval, off for a single pass."""
+    port = args.metrics_port
+    if port is None:
+        return DEFAULT_METRICS_PORT if args.interval else 0
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--metrics-port: {port} is not a port number (0 turns it off)")
+    return int(port)
+
+
+def leader_elector(args: argparse.Namespace) -> LeaderElector:
+    """The Lease elector: in-cluster config, or the --lease-context kubeconfig context."""
+    from reconciler.status.kube_connect import IN_CLUSTER, ConnectError
+
+    try:
+        api = coordination_api(args.lease_context or IN_CLUSTER, kubeconfig=args.kubeconfig)
+    except ConnectError as error:
+        raise UsageError(f"--leader-elect: {error}") from None
+    return LeaderElector(api, name=args.lease_name, namespace=args.lease_namespace)
+
+
+def secrets_from_env(env: Mapping[str, str]) -> list[str]:
+    """The GitHub credential's secrets, to mask in the logs (none when there is none)."""
+    try:
+        credential = credential_from_env(env)
+    except CredentialError:
+        return []
+    return credential.secrets() if credential else []
 
 
 def pull_requests_for(
-    config: FleetConfig, *, env: Mapping[str, str]
+    config: FleetConfig, *, env: Mapping[str, str], gate: WriteGate = OPEN_GATE
 ) -> tuple[PullRequests, dict[str, str]]:
     """The GitHub side of mode pr: the repo from fleet.yaml, the credential from the env."""
     if config.git.github is None:
@@ -116,13 +231,14 @@ def pull_requests_for(
             "GITHUB_APP_PRIVATE_KEY_FILE"
         )
     base_url = config.git.github.base_url
-    pulls = PullRequests(
+    pulls = GatedPullRequests(
         github_client(credential, base_url=base_url),
         repo=config.git.github.repo,
         base=config.git.branch,
         bot_email=DEFAULT_AUTHOR[1],
         secrets=credential.secrets(),
     )
+    pulls.gate = gate
     return pulls, git_push_env(credential, base_url=base_url)
 
 
@@ -207,6 +323,33 @@ def validate(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     return EXIT_FAILURE if errors else EXIT_OK
+
+
+def explain(args: argparse.Namespace, out: TextIO) -> int:
+    """One group's full story: state, stuck pods, demand per shape, node classes, guards."""
+    workspace = open_workspace(args)
+    now = parse_now(args.now)
+    fleet = read_fleet(workspace.path)
+    group = fleet.group(args.group)
+    if group is None:
+        names = ", ".join(sorted(g.name for g in fleet.groups)) or "none"
+        raise UsageError(f"no group {args.group!r} in the fleet repo (groups: {names})")
+    states = read_states(status_reader(args), fleet.config, now=now)
+    moved = last_moves(read_moves(workspace.path))
+    plan = make_plan(
+        fleet,
+        states,
+        now=now,
+        last_moves={name: record.when for name, record in moved.items()},
+        home_streaks=load_streaks(workspace.path),
+    )
+    decision = next(d for d in plan.decisions if d.group == group.name)
+    record = moved.get(group.name)
+    told = explain_group(
+        group, decision, states=states, now=now, last_move=record.when if record else None
+    )
+    print(told, file=out)
+    return EXIT_OK
 
 
 def snapshot(args: argparse.Namespace, out: TextIO) -> int:

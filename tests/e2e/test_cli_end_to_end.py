@@ -178,3 +178,29 @@ def test_usage_errors_exit_2_with_a_message(
     code, _ = run_cli(*full)
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_explain_tells_one_group_in_full(fleet: Path, snapshots: Path) -> None:
+    code, output = run_cli(
+        "explain", "ray-pred", "--repo", str(fleet), "--status", str(snapshots), "--now", NOW
+    )
+    assert code == 0
+    assert "decision:  MOVE: upgrade stalled on onprem; move to cloud" in output
+    assert "2 x prediction/ray-pred cpu-workers worker: 6 CPU, 24Gi memory" in output
+    assert "cloud (candidate): fits" in output
+
+
+def test_explain_an_unknown_group_is_a_usage_error(
+    fleet: Path, snapshots: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run_cli("explain", "nope", "--repo", str(fleet), "--status", str(snapshots))
+    assert code == 2
+    assert "no group 'nope' in the fleet repo (groups: batch-etl, ray-pred, web-frontend)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_schema_prints_both_json_schemas() -> None:
+    code, output = run_cli("schema")
+    assert code == 0
+    assert "skipCapacityRelocate" in output and "clusters" in output

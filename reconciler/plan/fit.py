@@ -9,6 +9,7 @@ could find but the scheduler would not is useless: the move would stall again.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.quantity import format_amount
@@ -77,6 +78,23 @@ def charge_shape(node_room: dict[str, int], requests: Mapping[str, int], *, sign
     node_room["pods"] = node_room.get("pods", 0) + sign * POD_SLOT
 
 
+# A shape's key for a cached ranking: everything eligibility, room and score read.
+ShapeKey = tuple[object, ...]
+# A ranked node: (-score, name, position in `nodes`, computed in this fit rather than cached).
+_Entry = tuple[int, str, int, bool]
+
+
+@dataclasses.dataclass
+class Rankings:
+    """What every fit on one cluster's unchanged free room can share: valid for that room only."""
+
+    by_shape: dict[ShapeKey, tuple[list[_Entry], frozenset[int]]] = dataclasses.field(
+        default_factory=dict
+    )
+    total: dict[str, int] | None = None  # total_free of the room
+    unique_names: bool | None = None
+
+
 def fits_group(
     shapes: Sequence[PodShape],
     *,
@@ -84,19 +102,123 @@ def fits_group(
     nodes: Sequence[Node],
     free: Mapping[str, Mapping[str, int]],
     reserve: Resources,
+    rankings: Rankings | None = None,
 ) -> FitResult:
-    """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands."""
-    room = {name: dict(amounts) for name, amounts in free.items()}
+    """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands.
+
+    `rankings` may hold the nodes ranked for each shape on this `free`, shared by every fit
+    of one pass on the cluster; the caller empties it whenever `free` changes. Each pod
+    still goes to the node `best_node` would pick: only the nodes charged by this fit are
+    ranked again, every other node's score is unchanged.
+    """
+    shared = rankings if rankings is not None else Rankings()
+    if shared.unique_names is None:
+        shared.unique_names = len({node.name for node in nodes}) == len(nodes)
+    if not shared.unique_names:
+        return _fits_group_node_by_node(
+            shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve
+        )
+    room: dict[str, Mapping[str, int]] = dict(free)
+    charged: dict[int, dict[str, int]] = {}  # position in nodes -> this fit's copy of its room
     placements: list[Placement] = []
+    heap: list[_Entry] = []
+    takers: frozenset[int] = frozenset()  # positions of the nodes that pass the filters
+    heap_key: ShapeKey | None = None
     for shape in shapes:
-        node = best_node(shape, nodes=nodes, room=room)
-        if node is None:
+        key = _shape_key(shape)
+        if key != heap_key:
+            heap, takers = _ranked(shape, key, nodes=nodes, free=free, rankings=shared)
+            for position, charged_room in charged.items():
+                _push_fresh(heap, shape, nodes[position], position, charged_room, takers=takers)
+            heap_key = key
+        best = _pop_best(heap, charged)
+        if best is None:
             return FitResult(
                 cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
             )
-        charge_shape(room[node.name], shape.requests)
+        node = nodes[best]
+        node_room = charged.get(best)
+        if node_room is None:
+            node_room = charged[best] = dict(room[node.name])
+            room[node.name] = node_room
+        charge_shape(node_room, shape.requests)
+        _push_fresh(heap, shape, node, best, node_room, takers=takers)
         placements.append(Placement(pod=shape.name, node=node.name))
-    total = total_free(nodes, room)
+    if shared.total is None:
+        shared.total = total_free(nodes, free)
+    total = dict(shared.total)
+    for index, node_room in charged.items():
+        # A charged node passed the filters, so it is Ready and schedulable: total_free counts it.
+        before = free.get(nodes[index].name, {})
+        for resource, amount in node_room.items():
+            total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)
+    return _with_reserve(cluster, total=total, reserve=reserve, placements=placements)
+
+
+def _shape_key(shape: PodShape) -> ShapeKey:
+    return (
+        tuple(shape.requests.items()),
+        shape.tolerations,
+        tuple(shape.node_selector.items()),
+        shape.required_affinity,
+    )
+
+
+def _ranked(
+    shape: PodShape,
+    key: ShapeKey,
+    *,
+    nodes: Sequence[Node],
+    free: Mapping[str, Mapping[str, int]],
+    rankings: Rankings,
+) -> tuple[list[_Entry], frozenset[int]]:
+    """A heap of the nodes that take `shape` on `free`, best first (a copy: pops are local),
+    and the positions of the nodes that pass the filters other than resources."""
+    cached = rankings.by_shape.get(key)
+    if cached is None:
+        entries: list[_Entry] = []
+        takers = []
+        for index, node in enumerate(nodes):
+            if not eligible(shape, node):
+                continue
+            takers.append(index)
+            node_room = free.get(node.name, {})
+            if _has_room(shape.requests, node_room):
+                score = node_score(shape.requests, node=node, room=node_room)
+                entries.append((-score, node.name, index, False))
+        heapq.heapify(entries)
+        cached = rankings.by_shape[key] = (entries, frozenset(takers))
+    return list(cached[0]), cached[1]
+
+
+def _push_fresh(
+    heap: list[_Entry],
+    shape: PodShape,
+    node: Node,
+    index: int,
+    node_room: Mapping[str, int],
+    *,
+    takers: frozenset[int],
+) -> None:
+    """Rank a node this fit has charged, on its room now."""
+    if index in takers and _has_room(shape.requests, node_room):
+        score = node_score(shape.requests, node=node, room=node_room)
+        heapq.heappush(heap, (-score, node.name, index, True))
+
+
+def _pop_best(heap: list[_Entry], charged: Mapping[int, object]) -> int | None:
+    """The best node's position: highest score, ties by name (stale cached ranks skipped)."""
+    while heap:
+        _, _, index, fresh = heapq.heappop(heap)
+        if fresh or index not in charged:
+            return index
+    return None
+
+
+def _with_reserve(
+    cluster: str, *, total: dict[str, int], reserve: Resources, placements: list[Placement]
+) -> FitResult:
+    """The fit, once every pod has landed (`total` free left): it holds only if the reserve does."""
     for resource, kept in reserve.items():
         if total.get(resource, 0) < kept:
             left = format_amount(resource, max(total.get(resource, 0), 0))
@@ -109,6 +231,29 @@ def fits_group(
                 ),
             )
     return FitResult(cluster=cluster, fits=True, placements=tuple(placements), free_after=total)
+
+
+def _fits_group_node_by_node(
+    shapes: Sequence[PodShape],
+    *,
+    cluster: str,
+    nodes: Sequence[Node],
+    free: Mapping[str, Mapping[str, int]],
+    reserve: Resources,
+) -> FitResult:
+    """fits_group scoring every node for every pod (nodes sharing a name share their room)."""
+    room = {name: dict(amounts) for name, amounts in free.items()}
+    placements: list[Placement] = []
+    for shape in shapes:
+        node = best_node(shape, nodes=nodes, room=room)
+        if node is None:
+            return FitResult(
+                cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
+            )
+        charge_shape(room[node.name], shape.requests)
+        placements.append(Placement(pod=shape.name, node=node.name))
+    total = total_free(nodes, room)
+    return _with_reserve(cluster, total=total, reserve=reserve, placements=placements)
 
 
 def best_node(

@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.config import format_duration
+from reconciler.config import ClusterConfig, format_duration
 from reconciler.fleet.model import Fleet, Group
 from reconciler.plan.choice import Candidate, headroom, pick_target
 from reconciler.plan.demand import Demand, group_demand
 from reconciler.plan.failback import PASSES_NEEDED, fits_home, home_of
 from reconciler.plan.fit import (
     Placement,
+    Rankings,
     charge_shape,
     fits_group,
     free_on_nodes,
@@ -26,7 +27,9 @@ from reconciler.plan.membership import declared_objects, pods_by_group
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.problems import Problem
 from reconciler.status.model import ClusterState, KubeObject, Pod
-from reconciler.workloads.shapes import PodShape
+from reconciler.workloads.shapes import PodShape, Resources
+
+_RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,12 +93,24 @@ class _Capacity:
 
     states: Mapping[str, ClusterState]
     free: dict[str, dict[str, dict[str, int]]]
+    # Per cluster, its nodes ranked per pod shape on `free` (see fits_group); emptied when
+    # `free` changes, so the many fits of one pass score each node once per shape.
+    rankings: dict[str, Rankings] = dataclasses.field(default_factory=dict)
+    reserves: dict[str, Resources] = dataclasses.field(default_factory=dict)
+
+    def reserve(self, cluster: ClusterConfig) -> Resources:
+        """The cluster's reserve in milli-units, parsed once per pass."""
+        found = self.reserves.get(cluster.name)
+        if found is None:
+            found = self.reserves[cluster.name] = cluster.reserve_milli
+        return found
 
     def take(
         self, cluster: str, shapes: Sequence[PodShape], *, placements: Sequence[Placement]
     ) -> None:
         # Pair shapes with placements by position: shape names are not unique (a Deployment
         # and a ReplicaSet of the same name both make "<ns>/<name> replica 1").
+        self.rankings.pop(cluster, None)
         room = self.free[cluster]
         for shape, placement in zip(shapes, placements, strict=True):
             charge_shape(room[placement.node], shape.requests)
@@ -142,6 +157,16 @@ def make_plan(
                 state="unknown",
                 action="report",
                 summary=f"not judged: the status of {group.cluster} is unknown ({why})",
+            )
+            continue
+        if not state.ray_api and uses_ray(group):
+            decisions[group.name] = Decision(
+                group=group.name,
+                cluster=group.cluster,
+                state="unknown",
+                action="report",
+                summary=f"not judged: {group.cluster} does not serve ray.io/v1 (KubeRay is not "
+                "installed), so the group's Ray objects cannot be read there",
             )
             continue
         health = judge(
@@ -333,6 +358,14 @@ def _failback(
     )
 
 
+def uses_ray(group: Group) -> bool:
+    """Whether the group declares KubeRay objects (it needs ray.io/v1 where it runs)."""
+    return any(
+        m.kind in _RAY_KINDS and str(m.body.get("apiVersion", "")).startswith("ray.io/")
+        for m in group.manifests
+    )
+
+
 def _sticky_target(candidates: Sequence[Candidate], *, proposed: str | None) -> Candidate | None:
     """The target of the group's open proposal, while it still fits: proposals stay stable."""
     return next((c for c in candidates if c.fits and c.cluster == proposed), None)
@@ -368,9 +401,14 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
                 Candidate(cluster.name, fits=False, detail="status unknown: never a target")
             )
             continue
+        if not state.ray_api and uses_ray(group):
+            detail = "KubeRay is not installed (ray.io/v1 not served): the Ray objects cannot run"
+            found.append(Candidate(cluster.name, fits=False, detail=detail))
+            continue
         # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
         free = capacity.free[cluster.name]
         own = pods[cluster.name].get(group.name, [])
+        rankings = None if own else capacity.rankings.setdefault(cluster.name, Rankings())
         if own:
             free = with_pods_added_back(free, own)
         fit = fits_group(
@@ -378,7 +416,8 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
             cluster=cluster.name,
             nodes=state.nodes,
             free=free,
-            reserve=cluster.reserve_milli,
+            reserve=capacity.reserve(cluster),
+            rankings=rankings,
         )
         if not fit.fits:
             found.append(Candidate(cluster.name, fits=False, detail=fit.short))

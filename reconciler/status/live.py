@@ -156,7 +156,10 @@ def read_cluster(
     finally:
         close_client(api)
     with gc_paused():
-        return cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
+        state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
+    if state.known and any(api.startswith("ray.io/") for api in reader.not_served):
+        state = dataclasses.replace(state, ray_api=False)
+    return state
 
 
 def wire_page(body: bytes, resource: Resource) -> tuple[list[WireObject], str]:
@@ -203,6 +206,7 @@ class ListReader(Generic[T]):
         self._sleep = sleep
         self._clock = clock
         self._ends_at = clock() + deadline
+        self.not_served: set[str] = set()  # optional APIs that answered 404
 
     def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[T]:
         """Every object of every resource, each with its kind set."""
@@ -273,7 +277,8 @@ class ListReader(Generic[T]):
             if fault.expired:
                 raise _Expired() from None
             if fault.status == 404 and resource.optional and not token:
-                return [], ""  # no KubeRay CRDs on this cluster: no Ray objects
+                self.not_served.add(resource.api_version)  # no KubeRay CRDs: no Ray objects
+                return [], ""
             raise fault.error() from None
         finally:
             if response is not None:

@@ -54,6 +54,9 @@ def cluster_state_from_wire(
                 kube_objects.append(object_from(item))
         except (QuantityError, ValueError) as error:
             skipped.append(f"{item.kind} {_name(item.metadata)}: {error}")
+    inconsistent = _pods_on_missing_nodes(nodes, pods, skipped=skipped)
+    if inconsistent:
+        return ClusterState.unknown(cluster, inconsistent)
     return ClusterState(
         name=cluster,
         known=True,
@@ -65,9 +68,30 @@ def cluster_state_from_wire(
     )
 
 
+def _pods_on_missing_nodes(nodes: list[Node], pods: list[Pod], *, skipped: list[str]) -> str:
+    """Why the read is inconsistent, if pods are bound to nodes the read does not have.
+
+    Their usage would be charged nowhere, so the cluster would look emptier than it is:
+    such a read is not judged and not targeted (an empty or cut node list, unreadable nodes).
+    """
+    known = {node.name for node in nodes}
+    missing = sorted({pod.node for pod in pods if pod.node and pod.node not in known})
+    if not missing:
+        return ""
+    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    why = (
+        f"inconsistent read: pods are bound to {len(missing)} node(s) missing from the "
+        f"node list ({shown})"
+    )
+    node_problems = [item for item in skipped if item.startswith("Node ")]
+    return why + (f"; {node_problems[0]}" if node_problems else "")
+
+
 def node_from(item: wire.Node) -> Node:
     """A Node → Node (allocatable falls back to capacity; "pods" counted like a resource)."""
     status = item.status
+    if not status.allocatable and not status.capacity:
+        raise ValueError("no allocatable or capacity in its status")
     ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or ())
     return Node(
         name=_required_name(item.metadata),

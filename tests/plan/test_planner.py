@@ -350,3 +350,22 @@ def test_planning_does_not_change_its_input() -> None:
     assert {s.name: free_on_nodes(s) for s in states} == before
     assert plan_of([web_group()], states) == first
     assert dataclasses.asdict(first) == dataclasses.asdict(plan_of([web_group()], states))
+
+
+def test_a_cluster_without_kuberay_is_no_target_for_a_ray_group_and_does_not_judge_one() -> None:
+    import dataclasses as dc
+
+    from .builders import stalled_ray_group, stalled_ray_onprem
+
+    cloud_ = dc.replace(
+        cluster_state("cloud", [node(f"c{i}", cpu="16", memory="64Gi") for i in range(3)]),
+        ray_api=False,
+    )
+    plan = plan_of([stalled_ray_group()], [stalled_ray_onprem(), cloud_])
+    (decision,) = plan.decisions
+    assert decision.action == "report"
+    assert "KubeRay is not installed" in decision.candidates[0].detail
+    onprem_ = dc.replace(stalled_ray_onprem(), ray_api=False)
+    (on_it,) = plan_of([stalled_ray_group()], [onprem_, cloud_]).decisions
+    assert (on_it.state, on_it.action) == ("unknown", "report")
+    assert "does not serve ray.io/v1" in on_it.summary

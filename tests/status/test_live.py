@@ -95,7 +95,7 @@ def test_every_request_carries_a_page_limit_and_the_token(fleet: FakeFleet) -> N
 
 def test_a_list_is_read_page_by_page_with_continue(fleet: FakeFleet, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("reconciler.status.live.PAGE_SIZE", 2)
-    fleet["east"].add(*(pod(f"p{i}") for i in range(6)))
+    fleet["east"].add(node("node-a"), *(pod(f"p{i}") for i in range(6)))
 
     states = read(fleet, "east")
 
@@ -106,7 +106,7 @@ def test_a_list_is_read_page_by_page_with_continue(fleet: FakeFleet, monkeypatch
 
 def test_an_expired_continue_restarts_the_list_once(fleet: FakeFleet, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("reconciler.status.live.PAGE_SIZE", 2)
-    fleet["east"].add(*(pod(f"p{i}") for i in range(5)))
+    fleet["east"].add(node("node-a"), *(pod(f"p{i}") for i in range(5)))
     fleet["east"].expire_continue("pods")
 
     states = read(fleet, "east")
@@ -119,7 +119,7 @@ def test_an_expired_continue_restarts_the_list_once(fleet: FakeFleet, monkeypatc
 
 def test_a_list_expiring_twice_leaves_the_cluster_unknown(fleet: FakeFleet, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("reconciler.status.live.PAGE_SIZE", 2)
-    fleet["east"].add(*(pod(f"p{i}") for i in range(5)))
+    fleet["east"].add(node("node-a"), *(pod(f"p{i}") for i in range(5)))
     fleet["east"].expire_continue("pods", times=2)
 
     states = read(fleet, "east")

@@ -102,3 +102,25 @@ def test_yaml_and_json_snapshots_read_the_same(tmp_path: Path) -> None:
     a = read_snapshot(tmp_path / "a", cluster="x")
     b = read_snapshot(tmp_path / "b", cluster="x")
     assert (a.nodes, a.pods) == (b.nodes, b.pods)
+
+
+def test_pods_bound_to_nodes_the_read_does_not_have_make_it_inconsistent(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text(json.dumps(as_list(pod("p", "1", nodeName="ghost-1"))))
+    state = read_snapshot(tmp_path, cluster="c")
+    assert not state.known
+    assert state.reason.startswith("inconsistent read: pods are bound to 1 node(s) missing")
+    assert "ghost-1" in state.reason
+
+
+def test_a_node_without_allocatable_or_capacity_is_skipped_and_its_pods_make_it_unknown(
+    tmp_path: Path,
+) -> None:
+    empty = {**NODE, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    (tmp_path / "c.json").write_text(json.dumps(as_list(empty, pod("p", "1", nodeName="n1"))))
+    state = read_snapshot(tmp_path, cluster="c")
+    assert not state.known
+    assert "Node n1: no allocatable or capacity in its status" in state.reason
+    (tmp_path / "d.json").write_text(json.dumps(as_list(empty)))
+    alone = read_snapshot(tmp_path, cluster="d")
+    assert alone.known and alone.nodes == ()
+    assert alone.skipped == ("Node n1: no allocatable or capacity in its status",)

@@ -70,7 +70,10 @@ def busy_east(fleet: FakeFleet, monkeypatch: pytest.MonkeyPatch) -> FakeFleet:
         node("east-3", unschedulable=True, ready=False),
         workload("Deployment", "web"),
         workload("ReplicaSet", "web-1", owned_by=owner("Deployment", "web")),
-        *(pod(f"web-1-{i}", owned_by=owner("ReplicaSet", "web-1")) for i in range(7)),
+        *(
+            pod(f"web-1-{i}", node_name="east-1", owned_by=owner("ReplicaSet", "web-1"))
+            for i in range(7)
+        ),
         pod("waiting", node_name=None, cpu="64", node_selector={"zone": "b"}),
         tracked,
         workload("Job", "train"),

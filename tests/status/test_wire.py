@@ -41,7 +41,7 @@ def cluster_objects() -> list[Obj]:
     return [
         node("n1", labels={"zone": "a"}),
         node("n2", gpu="4", taints=[gpu_taint], ready=False, unschedulable=True),
-        pod("web-1", owned_by=owner("ReplicaSet", "web"), labels={"app": "web"}),
+        pod("web-1", node_name="n1", owned_by=owner("ReplicaSet", "web"), labels={"app": "web"}),
         pod("waiting", node_name=None, cpu="3", node_selector={"zone": "b"}),
         pod("trainer", node_name="n2", gpu="1"),
         workload("ReplicaSet", "web", owned_by=owner("Deployment", "web")),
@@ -77,7 +77,7 @@ def test_a_json_snapshot_decodes_like_its_dicts() -> None:
 def test_a_pod_with_a_wrong_type_is_skipped_while_the_others_load() -> None:
     bad = pod("bad", labels={"app": "web"})
     bad["metadata"]["labels"]["replicas"] = 3  # label values are strings
-    pods = [pod("ok-1"), bad, pod("ok-2")]
+    pods = [node("node-a"), pod("ok-1"), bad, pod("ok-2")]
 
     live = read_as_live(pods)
     plain = cluster_state_from_items(pods, cluster="c")
@@ -142,7 +142,7 @@ def test_templates_that_differ_only_in_constraints_get_their_own_shapes() -> Non
     tolerant["spec"]["tolerations"] = [{"key": "gpu", "operator": "Exists"}]
     objects = [plain, pinned, tolerant, pod("plain-2")]
 
-    state = read_as_live(objects)
+    state = read_as_live([node("node-a"), *objects])
 
     for item, found in zip(objects, state.pods, strict=True):
         name = f"team/{item['metadata']['name']}"

@@ -51,6 +51,10 @@ def live_status(*, kubeconfig: str | None) -> StatusReader:
     return read
 
 
+def _rfc3339(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def read_states(
     status: StatusReader, config: FleetConfig, *, now: dt.datetime
 ) -> dict[str, ClusterState]:
@@ -82,6 +86,8 @@ def run_pass(
             source=d.cluster,
             target=d.target,
             message=commit_message(d, now=now),
+            phase=d.phase,
+            started=_rfc3339(now),
         )
         for d in plan.moves
     ]

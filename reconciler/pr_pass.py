@@ -107,6 +107,8 @@ def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProp
         title=pull_request_title(decision),
         body=pull_request_body(decision, now=now, policy=policy),
         commit_message=commit_message(decision, now=now),
+        phase=decision.phase,
+        started=now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
 
 

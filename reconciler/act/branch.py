@@ -82,7 +82,10 @@ def is_ancestor(repo: Path, older: str, newer: str) -> bool:
 
 
 def _update_checkout(repo: Path, *, old: str, new: str) -> str:
-    # Stale stat data would make read-tree think clean files are modified.
+    if run_git(["read-tree", "-m", "-u", old, new], cwd=repo, check=False).returncode == 0:
+        return ""
+    # Stale stat data makes read-tree think clean files are modified. The refresh stats every
+    # file of the checkout, so it runs only when read-tree refused (which wrote nothing).
     run_git(["update-index", "-q", "--refresh"], cwd=repo, check=False)
     merged = run_git(["read-tree", "-m", "-u", old, new], cwd=repo, check=False)
     if merged.returncode == 0:

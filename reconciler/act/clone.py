@@ -45,9 +45,13 @@ def cache_dir(url: str, *, branch: str) -> Path:
     return Path(cache_home) / "placement-reconciler" / digest
 
 
-def clone_or_reuse(url: str, *, branch: str, path: Path) -> Path:
-    """A clone of url at path: the existing one when it is sound, else a fresh one."""
-    if path.exists() and any(path.iterdir()):
+def clone_or_reuse(url: str, *, branch: str, path: Path, fresh: bool = False) -> Path:
+    """A clone of url at path: the existing one when it is sound, else a fresh one.
+
+    With `fresh`, an existing clone of url is replaced by a new one (never a directory
+    that is not a clone of url).
+    """
+    if path.exists() and any(path.iterdir()) and not fresh:
         if not (path / ".git").exists():
             raise CloneError(f"{path} exists and is not a clone of {url}")
         # Never let git look above path: a broken clone must not find an enclosing repo.
@@ -58,20 +62,22 @@ def clone_or_reuse(url: str, *, branch: str, path: Path) -> Path:
                 raise CloneError(f"{path} is a clone of another repository, not {url}")
             return path
         log.warning("re-cloning %s: the existing clone is broken", path)
+    if fresh and path.exists() and any(path.iterdir()) and not (path / ".git").exists():
+        raise CloneError(f"{path} exists and is not a clone of {url}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
         run_git(
-            ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(fresh)],
+            ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(scratch)],
             cwd=path.parent,
             timeout=NETWORK_TIMEOUT,
         )
     except GitError as error:
-        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
         raise CloneError(f"cannot clone {url}: {error.stderr}") from error
     if path.exists():
         shutil.rmtree(path)
-    fresh.rename(path)
+    scratch.rename(path)
     return path
 
 

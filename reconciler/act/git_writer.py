@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from reconciler.act import clone
+from reconciler.act import clone, kustomization
 from reconciler.act.branch import (
     InterruptedMoveError,
     advance,
@@ -27,6 +27,7 @@ from reconciler.act.branch import (
 )
 from reconciler.act.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, git_text, run_git
 from reconciler.act.move_commit import MovePaths, MoveRefused, build_move_commit, scratch_objects
+from reconciler.act.phase_commit import build_phase_commit
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ BACKOFF_SECONDS = 1.0
 DEFAULT_AUTHOR = ("placement-reconciler", "placement-reconciler@users.noreply.local")
 _JOURNAL = "placement-reconciler-move"
 _LOST_RACE = ("non-fast-forward", "fetch first", "stale info")
+# How origin says that another push updated the ref at the same moment (a lost race too).
+_REF_BUSY = ("failed to update ref", "cannot lock ref", "failed to lock")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,16 +48,24 @@ class Move:
     source: str
     target: str
     message: str
+    phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
+    started: str = ""  # make-before-break: when the copy began (the marker's `started`)
 
 
 @dataclasses.dataclass(frozen=True)
 class MoveResult:
-    """What `Workspace.apply` did; with an error, the repository is as it was."""
+    """What `Workspace.apply` did; with an error, the repository is as it was.
+
+    `already_moved`: the branch (on origin, or locally without one) already had this
+    very move, made by another writer such as a second reconciler; commit is then that
+    writer's commit, and nothing new was written.
+    """
 
     group: str
     commit: str
     pushed: bool
     error: str = ""
+    already_moved: bool = False
 
 
 class WorkspaceError(RuntimeError):
@@ -87,11 +98,15 @@ class Workspace:
             path = workdir or clone.cache_dir(url, branch=branch)
             try:
                 path = clone.clone_or_reuse(url, branch=branch, path=path)
+                workspace = cls(path, branch=branch, sleep=sleep)
+                problem = workspace._repair_clone()
+                if problem:
+                    # The clone is ours to throw away: a crash (or a hand) left it unusable.
+                    log.warning("re-making the clone in %s: %s", path, problem)
+                    path = clone.clone_or_reuse(url, branch=branch, path=path, fresh=True)
+                    workspace = cls(path, branch=branch, sleep=sleep)
             except clone.CloneError as error:
                 raise WorkspaceError(str(error)) from error
-            workspace = cls(path, branch=branch, sleep=sleep)
-            workspace._finish_interrupted_move()
-            workspace.refresh()
             return workspace
         if not Path(repo).is_dir():
             raise WorkspaceError(f"{repo} is not a git checkout")
@@ -102,6 +117,32 @@ class Workspace:
         workspace._finish_interrupted_move()
         workspace._ensure_branch()
         return workspace
+
+    def _repair_clone(self) -> str:
+        """Finish a crashed move and catch up with origin; '' or why the clone is unusable.
+
+        A clone is usable when its branch is checked out at origin's tip with clean files.
+        Raises WorkspaceError when origin cannot be fetched (a new clone would not help).
+        """
+        try:
+            finish_interrupted_move(self.path)
+        except InterruptedMoveError as error:
+            return str(error)
+        except GitError as error:
+            return f"cannot finish an interrupted move: {error.stderr}"
+        self.refresh()
+        tracking = f"refs/remotes/origin/{self.branch}"
+        remote = run_git(["rev-parse", "--verify", "-q", tracking], cwd=self.path, check=False)
+        if remote.returncode != 0:
+            return ""  # origin has no such branch: nothing to catch up with
+        if self.head() != remote.stdout.decode().strip():
+            return f"{self.branch} is not at origin's tip and cannot be fast-forwarded"
+        changed = run_git(
+            ["status", "--porcelain", "--untracked-files=no"], cwd=self.path, check=False
+        )
+        if changed.returncode != 0 or changed.stdout.strip():
+            return "the checkout has changes or cannot be read"
+        return ""
 
     def head(self) -> str:
         """The commit at the tip of the branch."""
@@ -176,6 +217,9 @@ class Workspace:
         pushed = push and self.has_origin()
         try:
             self._check_no_local_changes(move, paths)
+            done_by = self._move_commit_on(move, tip=base)
+            if done_by:  # the branch moved on under this pass, with this very move
+                return MoveResult(move.group, done_by, pushed, already_moved=True)
             new = self._build(move, base=base, author=author)
             if pushed:
                 outcome = self._push_with_retries(move, base=base, commit=new, author=author)
@@ -216,6 +260,14 @@ class Workspace:
             try:
                 commit = self._build(move, base=remote, author=author)
             except MoveRefused as refused:
+                done_by = self._move_commit_on(move, tip=remote)
+                if done_by:
+                    # Another reconciler won the race with the same move: nothing to do.
+                    log.info("%s: origin already has this move as %s", move.group, done_by[:12])
+                    problem = advance(self.path, branch=self.branch, old=base, new=remote)
+                    if problem:
+                        log.info("not fast-forwarding %s: %s", self.branch, problem)
+                    return MoveResult(move.group, done_by, True, already_moved=True)
                 problem = f"conflict: origin/{self.branch} changed meanwhile and {refused.reason}"
                 break
         if problem in _LOST_RACE:
@@ -225,6 +277,33 @@ class Workspace:
         error = f"cannot move {move.group}: {problem}; nothing was pushed"
         return MoveResult(move.group, "", False, error=error)
 
+    def _move_commit_on(self, move: Move, *, tip: str) -> str:
+        """The commit of tip's history that made this move, when tip has the group moved.
+
+        '' unless at tip the group is at the target (directory and listing) and gone from
+        the source. Only for a whole-group move: a phase of make-before-break is not
+        recognised here (it is rebuilt, or reported as a conflict).
+        """
+        if move.phase:
+            return ""
+        paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
+        if git_succeeds(["cat-file", "-e", f"{tip}:{paths.source_dir}"], cwd=self.path):
+            return ""
+        if not git_succeeds(["cat-file", "-e", f"{tip}:{paths.target_dir}"], cwd=self.path):
+            return ""
+        listing = run_git(
+            ["cat-file", "-p", f"{tip}:{paths.target_kustomization}"], cwd=self.path, check=False
+        )
+        try:
+            listed = listing.returncode == 0 and kustomization.lists_group(
+                listing.stdout.decode(), move.group
+            )
+        except kustomization.KustomizationError:
+            return ""
+        if not listed:
+            return ""
+        return git_text(["rev-list", "-1", tip, "--", paths.source_dir], cwd=self.path)
+
     def _build(
         self,
         move: Move,
@@ -233,6 +312,19 @@ class Workspace:
         author: tuple[str, str],
         env: Mapping[str, str] | None = None,
     ) -> str:
+        if move.phase:
+            return build_phase_commit(
+                self.path,
+                base=base,
+                group=move.group,
+                source=move.source,
+                target=move.target,
+                phase=move.phase,
+                started=move.started,
+                message=move.message,
+                author=author,
+                env=env,
+            )
         return build_move_commit(
             self.path,
             base=base,
@@ -258,6 +350,8 @@ class Workspace:
             if len(fields) == 3 and fields[1].endswith(f":{self._ref}"):
                 if done.returncode == 0 and fields[0] in (" ", "*", "=", "+"):
                     return ""
+                if any(busy in fields[2] for busy in _REF_BUSY):
+                    return "fetch first"
                 return next((r for r in _LOST_RACE if r in fields[2]), fields[2].strip())
         stderr = GitError(["push"], done.returncode, done.stderr.decode(errors="replace")).stderr
         return stderr or f"git push exited with {done.returncode}"

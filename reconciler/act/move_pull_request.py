@@ -37,6 +37,8 @@ class MoveProposal:
     title: str
     body: str
     commit_message: str = ""
+    phase: str = ""  # make-before-break: copy | finish | revert
+    started: str = ""  # make-before-break: when the copy began
 
 
 @dataclasses.dataclass(frozen=True)

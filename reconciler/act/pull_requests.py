@@ -145,7 +145,14 @@ class PullRequests:
         if bad:
             return ProposalResult(group, "failed", error=f"{bad[0]!r} is not a valid name")
         branch = BRANCH_PREFIX + group
-        move = Move(group, proposal.source, proposal.target, commit_message_of(proposal))
+        move = Move(
+            group,
+            proposal.source,
+            proposal.target,
+            commit_message_of(proposal),
+            phase=proposal.phase,
+            started=proposal.started,
+        )
         published = publish_move_branch(
             workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
         )

@@ -42,6 +42,8 @@ def stuck_line(decision: Decision, *, now: dt.datetime) -> str:
 
 def why_line(decision: Decision, *, now: dt.datetime) -> str:
     """Why the group moves, in one sentence: what is stuck, or why it goes home."""
+    if decision.phase in {"finish", "revert"}:
+        return f"group {decision.group}: {decision.summary}."
     if decision.reason == "failback":
         home = next((c for c in decision.candidates if c.cluster == decision.target), None)
         fit = f" ({home.detail})" if home is not None else ""
@@ -64,17 +66,23 @@ def commit_message(decision: Decision, *, now: dt.datetime) -> str:
             + ", ".join(f"{p.pod} on {p.node}" for p in target.placements)
             + "."
         )
-    body = f"{why_line(decision, now=now)}\n{decision.target} fits one copy{copy}.{landing}"
-    others = [c for c in decision.candidates if c.cluster != decision.target]
-    if others:
-        body += "\nOther candidates: " + "; ".join(f"{c.cluster}: {c.detail}" for c in others) + "."
+    if decision.phase in {"finish", "revert"}:
+        body = f"group {decision.group}: {decision.summary}."
+    else:
+        body = f"{why_line(decision, now=now)}\n{decision.target} fits one copy{copy}.{landing}"
+        others = [c for c in decision.candidates if c.cluster != decision.target]
+        if others:
+            listed = "; ".join(f"{c.cluster}: {c.detail}" for c in others)
+            body += f"\nOther candidates: {listed}."
+    phase = f"Placement-Phase: {decision.phase}\n" if decision.phase else ""
     return (
-        f"placement: move {decision.group} from {decision.cluster} to {decision.target}\n\n"
+        f"{pull_request_title(decision)}\n\n"
         f"{body}\n\n"
         f"Placement-Group: {decision.group}\n"
         f"Placement-From: {decision.cluster}\n"
         f"Placement-To: {decision.target}\n"
         f"Placement-Reason: {decision.reason}\n"
+        f"{phase}"
     )
 
 
@@ -206,8 +214,15 @@ def _cpu_memory(total: Mapping[str, int]) -> dict[str, int]:
 
 
 def pull_request_title(decision: Decision) -> str:
-    """The title of a move pull request (the commit's subject line)."""
-    return f"placement: move {decision.group} from {decision.cluster} to {decision.target}"
+    """The subject line of a move commit and the title of its pull request."""
+    group, source, target = decision.group, decision.cluster, decision.target
+    if decision.phase == "copy":
+        return f"placement: copy {group} to {target} (make-before-break 1/2, from {source})"
+    if decision.phase == "finish":
+        return f"placement: move {group} from {source} to {target} (make-before-break 2/2)"
+    if decision.phase == "revert":
+        return f"placement: revert the copy of {group} on {target} (not healthy in time)"
+    return f"placement: move {group} from {source} to {target}"
 
 
 def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> str:
@@ -217,14 +232,8 @@ def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> s
         if decision.reason == "failback"
         else f"is {_state_words(decision)} on `{decision.cluster}`"
     )
-    lines = [
-        f"**{decision.group}** {situation}. "
-        f"This pull request moves the group directory to `{decision.target}`, which fits one "
-        "copy of it. Merging it is the relocation: Argo CD or Flux starts the group on "
-        f"`{decision.target}` and prunes it from `{decision.cluster}` (with downtime).",
-        "",
-        f"> {why_line(decision, now=now)}",
-    ]
+    what = _what_merging_does(decision)
+    lines = [f"**{decision.group}** {situation}. {what}", "", f"> {why_line(decision, now=now)}"]
     if decision.stuck_pods:
         lines += [
             "",
@@ -272,6 +281,26 @@ def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> s
         "move is no longer needed.",
     ]
     return "\n".join(lines)
+
+
+def _what_merging_does(decision: Decision) -> str:
+    source, target = f"`{decision.cluster}`", f"`{decision.target}`"
+    if decision.phase == "copy":
+        return (
+            f"This pull request copies the group to {target}, which fits one copy of it, and "
+            f"keeps it on {source} (make-before-break, phase 1 of 2). Once the copy is healthy "
+            f"the bot proposes removing it from {source}; with a global service across "
+            "clusters the relocation has no downtime."
+        )
+    if decision.phase == "finish":
+        return f"This pull request removes it from {source}: the copy on {target} is healthy."
+    if decision.phase == "revert":
+        return f"This pull request removes the unhealthy copy from {target}; {source} keeps it."
+    return (
+        f"This pull request moves the group directory to {target}, which fits one copy of it. "
+        f"Merging it is the relocation: Argo CD or Flux starts the group on {target} and "
+        f"prunes it from {source} (with downtime)."
+    )
 
 
 def _state_words(decision: Decision) -> str:

@@ -24,6 +24,7 @@ from reconciler.plan.fit import (
     with_pods_added_back,
 )
 from reconciler.plan.membership import declared_objects, pods_by_group
+from reconciler.plan.phases import phase_verdict, target_health
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.problems import Problem
 from reconciler.status.model import ClusterState, KubeObject, Pod
@@ -49,6 +50,7 @@ class Decision:
     candidates: tuple[Candidate, ...] = ()
     guards: tuple[str, ...] = ()  # what held a move back, in plain words
     home_fits: bool | None = None  # failback groups: the home cluster fits with margin now
+    phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,6 +236,8 @@ def _decide(
     last_move: dt.datetime | None,
     demand: Demand,
 ) -> Decision:
+    if group.moving_to:
+        return _in_progress(group, demand, context=context)
     now, capacity = context.now, context.capacity
     base: dict[str, Any] = {
         "group": group.name,
@@ -288,6 +292,7 @@ def _decide(
     return Decision(
         **base,
         action="move",
+        phase=_first_phase(group),
         target=target.cluster,
         reason=reason,
         demand=demand,
@@ -352,10 +357,62 @@ def _failback(
     return Decision(
         **decided,
         action="move",
+        phase=_first_phase(group),
         target=home,
         reason="failback",
         summary=f"{stay}; {home} {detail} on {passes} passes in a row: move back",
     )
+
+
+def _first_phase(group: Group) -> str:
+    """A make-before-break group starts with a copy; any other moves in one commit."""
+    return "copy" if group.policy.strategy == "make-before-break" else ""
+
+
+def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
+    """A make-before-break move between its phases: finish, wait, or revert the copy."""
+    target = group.moving_to
+    base: dict[str, Any] = {"group": group.name, "cluster": group.cluster, "state": "moving"}
+    state = context.capacity.states.get(target)
+    if state is None:
+        return Decision(
+            **base,
+            action="report",
+            summary=f"copy on {target} in progress; {target}'s status is unknown",
+        )
+    health = target_health(
+        context.pods[target].get(group.name, []),
+        expected=len(demand.shapes),
+        ray_services=_ray_services(group, state),
+    )
+    marker = group.policy.move_in_progress
+    verdict, words = phase_verdict(
+        health,
+        started=marker.started if marker is not None else None,
+        now=context.now,
+        deadline=group.policy.healthy_deadline,
+    )
+    if verdict == "finish":
+        return Decision(
+            **base,
+            action="move",
+            phase="finish",
+            target=target,
+            reason="make-before-break",
+            demand=demand,
+            summary=f"{words}: remove the group from {group.cluster}",
+        )
+    if verdict == "revert":
+        return Decision(
+            **base,
+            action="move",
+            phase="revert",
+            target=target,
+            reason="unhealthy-target",
+            demand=demand,
+            summary=f"{words}: revert the copy, keep the group on {group.cluster}",
+        )
+    return Decision(**base, action="stay", demand=demand, summary=f"copy on {target}: {words}")
 
 
 def uses_ray(group: Group) -> bool:

@@ -186,3 +186,34 @@ def test_pr_mode_without_a_credential_is_a_usage_error(
     assert code == 2
     assert "needs a GitHub credential" in capsys.readouterr().err
     assert github.pulls == {}
+
+
+def test_make_before_break_is_two_pull_requests_the_second_after_the_copy_is_healthy(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    from tests.e2e.test_make_before_break import ray_copy_on_cloud
+
+    policy = fleet / "clusters/onprem/groups/ray-pred/placement.yaml"
+    policy.write_text("strategy: make-before-break\n")
+    commit_all(fleet, "ray-pred: relocate without downtime")
+    git(fleet, "push", "-q", "origin", "main")
+    first = one_pass(fleet, github, snapshots)
+    assert [r.action for r in first.proposals] == ["opened"]
+    (copy_pr,) = github.pulls.values()
+    assert copy_pr.title == "placement: copy ray-pred to cloud (make-before-break 1/2, from onprem)"
+    github.merge(copy_pr.number)
+    starting = ray_copy_on_cloud(snapshots, ready=False)
+    waiting = one_pass(fleet, github, starting, now=WHEN + dt.timedelta(minutes=5))
+    assert waiting.proposals == () and len(github.pulls) == 1  # phase two waits for health
+    healthy = ray_copy_on_cloud(snapshots, ready=True)
+    second = one_pass(fleet, github, healthy, now=WHEN + dt.timedelta(minutes=8))
+    assert [r.action for r in second.proposals] == ["opened"]
+    finish_pr = github.pulls[max(github.pulls)]
+    assert (
+        finish_pr.title == "placement: move ray-pred from onprem to cloud (make-before-break 2/2)"
+    )
+    assert "the copy on `cloud` is healthy" in finish_pr.body
+    github.merge(finish_pr.number)
+    git(fleet, "pull", "-q", "--ff-only")
+    assert not (fleet / "clusters/onprem/groups/ray-pred").exists()
+    assert (fleet / "clusters/cloud/groups/ray-pred").is_dir()

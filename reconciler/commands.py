@@ -262,6 +262,12 @@ def report_pass(outcome: PassOutcome, out: TextIO) -> int:
     for result in outcome.results:
         if result.error:
             print(f"\n{result.group}: NOT written: {result.error}", file=out)
+        elif result.already_moved:
+            print(
+                f"\n{result.group}: already moved on origin as {result.commit[:12]} "
+                "(by another writer); nothing written",
+                file=out,
+            )
         else:
             where = "committed and pushed" if result.pushed else "committed (no remote to push to)"
             print(f"\n{result.group}: {where} as {result.commit[:12]}", file=out)

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--workdir", type=Path, help="where to build the demo repos (default: a temp dir)"
     )
+    demo.add_argument(
+        "--story",
+        choices=("relocate", "failback", "make-before-break"),
+        default="relocate",
+        help="relocate (the seed, one pass), failback, or make-before-break (several passes)",
+    )
     demo.set_defaults(handler=commands.demo)
 
     plan = sub.add_parser("plan", help="decide and explain, write nothing")

@@ -66,7 +66,7 @@ def demo(args: argparse.Namespace, out: TextIO) -> int:
     """Build a fleet repo from repo-template, run one pass on the shipped snapshots, show it."""
     from reconciler.demo import run_demo
 
-    return run_demo(out=out, workdir=args.workdir)
+    return run_demo(out=out, workdir=args.workdir, story=args.story)
 
 
 def plan(args: argparse.Namespace, out: TextIO) -> int:

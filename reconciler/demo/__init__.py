@@ -61,10 +61,21 @@ def build_fleet_repo(workdir: Path, *, when: dt.datetime) -> tuple[Path, Path]:
     return fleet, remote
 
 
-def run_demo(*, out: TextIO, workdir: Path | None = None) -> int:
-    """Run the demo end to end; 0 when the relocation was committed and pushed."""
+def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate") -> int:
+    """Run the demo end to end; 0 when the story ended as told (the relocation committed)."""
     scenario = yaml.safe_load((DEMO_DIR / "scenario.yaml").read_text(encoding="utf-8"))
     now = dt.datetime.fromisoformat(str(scenario["now"]).replace("Z", "+00:00"))
+    if story != "relocate":
+        from reconciler.demo.stories import run_story
+
+        return run_story(
+            story,
+            out=out,
+            workdir=workdir,
+            build=lambda base: build_fleet_repo(base, when=now - dt.timedelta(days=1)),
+            demo_dir=DEMO_DIR,
+            scenario_now=now,
+        )
     base = (
         Path(tempfile.mkdtemp(prefix="placement-reconciler-demo-")) if workdir is None else workdir
     )

@@ -204,3 +204,23 @@ def test_schema_prints_both_json_schemas() -> None:
     code, output = run_cli("schema")
     assert code == 0
     assert "skipCapacityRelocate" in output and "clusters" in output
+
+
+@pytest.mark.parametrize(
+    ("story", "expected"),
+    [
+        ("failback", ["failback waits for 2", "ray-pred: cloud -> onprem (failback)"]),
+        (
+            "make-before-break",
+            [
+                "waiting for the copy to turn healthy",
+                "placement: move ray-pred from onprem to cloud (make-before-break 2/2)",
+            ],
+        ),
+    ],
+)
+def test_demo_stories_run_several_passes(story: str, expected: list[str], tmp_path: Path) -> None:
+    code, output = run_cli("demo", "--story", story, "--workdir", str(tmp_path / story))
+    assert code == 0, output
+    for text in expected:
+        assert text in output

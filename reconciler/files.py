@@ -9,8 +9,10 @@ remembers the line of each of its keys so a finding can name `file:line`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +201,262 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
+# ---- the fast path: the same values, built without the generator constructor ---------
+#
+# Most fleet files are plain manifests. For them, `fast_yaml_documents` composes with
+# libyaml (C), builds the values in one recursive walk and tracks lines for free. It takes
+# a file only when it can vouch for the same result as the loaders above: any tag it does
+# not know, a merge key, a duplicate key, a cycle, alias expansion or nesting near the
+# limits, or any error at all, and it returns None so that the full loader parses the file
+# again and reports exactly what it always reported.
+
+_FAST_MAX_HEIGHT = MAX_DEPTH - 28  # the full loader rejects paths of MAX_DEPTH + 1 nodes
+# The C composer recurses on the C stack (a segmentation fault near 100,000 levels). Every
+# collection needs one of these indicator characters of its own, so their count bounds the
+# nesting; past this bound the Python composer (which raises RecursionError) is used.
+_C_COMPOSER_INDICATORS = 2_000
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_SCALARS = {
+    tag: SafeConstructor.yaml_constructors[tag]
+    for tag in (
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+        "tag:yaml.org,2002:binary",
+    )
+}
+_SCALAR_CONSTRUCTOR = SafeConstructor()
+_TAG_CACHE_LIMIT = 65_536
+
+
+class _NotFast(Exception):
+    """The fast path cannot vouch for this file: the full loader parses it."""
+
+
+class _Tags(Resolver):
+    """Implicit tag resolution for plain scalars, memoized: it depends only on its inputs."""
+
+    _cache: dict[tuple[str, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        key = (value, implicit)
+        tag = self._cache.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(self._cache) >= _TAG_CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = tag
+        return tag
+
+
+try:
+    from yaml._yaml import CParser as _CParser
+
+    class _CComposer(_CParser, _Tags):
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Tags.__init__(self)
+
+    _FastComposer: type[Any] | None = _CComposer
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _FastComposer = None
+
+
+class _Builder:
+    """One file's values from its nodes, as the safe loaders above would construct them."""
+
+    def __init__(self, *, lines: bool, aliases: bool) -> None:
+        self.lines = lines
+        self.aliases = aliases
+        self.alias_nodes = 0
+        # id(node) -> (value, expanded size, expanded height); None while being built
+        self.built: dict[int, tuple[Any, int, int] | None] = {}
+
+    def document(self, node: Node) -> Any:
+        if not self.aliases:  # every node is reached once: its depth is all there is to check
+            return self.plain(node, 1)
+        self.built = {}  # anchors never cross documents
+        value, _, height = self.build(node, 1)
+        if height > _FAST_MAX_HEIGHT:
+            raise _NotFast
+        return value
+
+    def plain(self, node: Node, depth: int) -> Any:
+        """`build` for a document without aliases: no sizes, no heights, no memo."""
+        if depth > _FAST_MAX_HEIGHT:
+            raise _NotFast
+        tag = node.tag
+        if tag == _STR and isinstance(node, ScalarNode):
+            return node.value
+        if tag == _MAP and isinstance(node, MappingNode):
+            data: dict[Any, Any] = {}
+            seen: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
+                    raise _NotFast
+                pair = (key_node.tag, key_node.value)
+                if pair in seen:  # a duplicate key: the full loader words the error
+                    raise _NotFast
+                seen.add(pair)
+                data[self.plain(key_node, depth + 1)] = self.plain(value_node, depth + 1)
+            return self._with_lines(data, node) if self.lines else data
+        if tag == _SEQ and isinstance(node, SequenceNode):
+            items = [self.plain(item, depth + 1) for item in node.value]
+            return self._list_with_lines(items, node) if self.lines else items
+        if isinstance(node, ScalarNode):
+            construct = _SCALARS.get(tag)
+            if construct is not None:
+                return construct(_SCALAR_CONSTRUCTOR, node)
+        raise _NotFast
+
+    @staticmethod
+    def _with_lines(data: dict[Any, Any], node: MappingNode) -> YamlMap:
+        mapping = YamlMap(data)
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {
+            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, ScalarNode)
+        }
+        return mapping
+
+    @staticmethod
+    def _list_with_lines(items: list[Any], node: SequenceNode) -> YamlList:
+        listed = YamlList(items)
+        listed.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return listed
+
+    def build(self, node: Node, depth: int) -> tuple[Any, int, int]:
+        if depth > _FAST_MAX_HEIGHT:
+            raise _NotFast
+        if self.aliases:
+            key = id(node)
+            if key in self.built:
+                done = self.built[key]
+                if done is None:  # an alias inside its own anchor: a recursive structure
+                    raise _NotFast
+                self.alias_nodes += done[1]
+                if self.alias_nodes > MAX_ALIAS_NODES or depth + done[2] > _FAST_MAX_HEIGHT:
+                    raise _NotFast
+                return done
+            self.built[key] = None
+            done = self._build(node, depth)
+            self.built[key] = done
+            return done
+        return self._build(node, depth)
+
+    def _build(self, node: Node, depth: int) -> tuple[Any, int, int]:
+        tag = node.tag
+        if isinstance(node, ScalarNode):
+            if tag == _STR:
+                return node.value, 1, 1
+            construct = _SCALARS.get(tag)
+            if construct is None:
+                raise _NotFast
+            return construct(_SCALAR_CONSTRUCTOR, node), 1, 1
+        if isinstance(node, SequenceNode) and tag == _SEQ:
+            items: list[Any] = []
+            size, height = 1, 0
+            for item in node.value:
+                value, item_size, item_height = self.build(item, depth + 1)
+                items.append(value)
+                size += item_size
+                height = max(height, item_height)
+            return (self._list_with_lines(items, node) if self.lines else items), size, height + 1
+        if isinstance(node, MappingNode) and tag == _MAP:
+            return self._mapping(node, depth)
+        raise _NotFast
+
+    def _mapping(self, node: MappingNode, depth: int) -> tuple[Any, int, int]:
+        data: dict[Any, Any] = {}
+        seen: set[tuple[str, str]] = set()
+        size, height = 1, 0
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
+                raise _NotFast
+            pair = (key_node.tag, key_node.value)
+            if pair in seen:  # a duplicate key: the full loader words the error
+                raise _NotFast
+            seen.add(pair)
+            key, key_size, key_height = self.build(key_node, depth + 1)
+            value, value_size, value_height = self.build(value_node, depth + 1)
+            data[key] = value
+            size += key_size + value_size
+            height = max(height, key_height, value_height)
+        return (self._with_lines(data, node) if self.lines else data), size, height + 1
+
+
+def fast_yaml_documents(text: str, *, lines: bool) -> list[Any] | None:
+    """The documents of `text` as the full loader builds them; None when it must decide."""
+    indicators = sum(text.count(c) for c in "[{-?:")
+    composer_type = (
+        _FastComposer
+        if _FastComposer is not None and indicators < _C_COMPOSER_INDICATORS
+        else _Base  # Python's composer over libyaml's events: it raises RecursionError
+    )
+    builder = _Builder(lines=lines, aliases="&" in text)
+    try:
+        composer = composer_type(text)
+    except Exception:  # the full loader reports it
+        return None
+    try:
+        documents = []
+        while composer.check_node():
+            node: Node = composer.get_node()
+            document = builder.document(node)
+            if document is not None:
+                documents.append(document)
+        return documents
+    except Exception:  # anything at all: the full loader parses again and reports it
+        return None
+    finally:
+        composer.dispose()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a large input is read into objects.
+
+    Reading a fleet or a large cluster's status creates millions of objects that all stay
+    alive, and no cycles. The collector would walk all of them again and again as they
+    pile up (40% of a large read), to free nothing. It runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:
     """Read a text file, refusing symlinks, oversized and binary files with a Problem."""
+    data = _file_bytes(path, shown_as=shown_as, limit=limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(_not_utf8(error, shown_as=shown_as)) from None
+
+
+def read_utf8_bytes(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """`read_text` for parsers that take UTF-8 bytes: the same checks, no decoded copy."""
+    data = _file_bytes(path, shown_as=shown_as, limit=limit)
+    if not data.isascii():  # ASCII is UTF-8; anything else is checked as read_text does
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(_not_utf8(error, shown_as=shown_as)) from None
+    return data
+
+
+def _not_utf8(error: UnicodeDecodeError, *, shown_as: str) -> Problem:
+    return Problem(shown_as, "", f"is not UTF-8 text (byte {error.start})")
+
+
+def _file_bytes(path: Path, *, shown_as: str, limit: int) -> bytes:
     if path.is_symlink():
         raise InputError(Problem(shown_as, "", "is a symbolic link (not followed)"))
     try:
@@ -214,10 +470,7 @@ def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:
         raise InputError(Problem(shown_as, "", f"cannot be read: {error.strerror}")) from None
     if b"\0" in data:
         raise InputError(Problem(shown_as, "", "is a binary file, not YAML"))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(Problem(shown_as, "", f"is not UTF-8 text (byte {error.start})")) from None
+    return data
 
 
 def load_yaml_documents(
@@ -238,6 +491,9 @@ def parse_yaml_documents(text: str, *, shown_as: str, lines: bool = False) -> li
             return [json.loads(text, object_pairs_hook=_unique_pairs)]
         except (ValueError, RecursionError):
             pass  # not JSON after all (or a duplicate key): let YAML report it
+    documents = fast_yaml_documents(text, lines=lines)
+    if documents is not None:
+        return documents
     try:
         loader = _LineLoader(text) if lines else _Loader(text)
     except UnicodeError:  # only from a str that did not come from read_text

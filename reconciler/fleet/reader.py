@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,13 @@ from reconciler.config import (
     load_policy,
     resolve_policy,
 )
-from reconciler.files import YamlMap, line_of, load_yaml_documents, load_yaml_mapping
+from reconciler.files import (
+    YamlMap,
+    collector_paused,
+    line_of,
+    load_yaml_documents,
+    load_yaml_mapping,
+)
 from reconciler.fleet.model import Fleet, Group, Manifest
 from reconciler.problems import InputError, Problem, kind_of
 
@@ -55,6 +64,11 @@ def _line_in_message(problem: Problem) -> Problem:
 
 def read_fleet(root: Path) -> Fleet:
     """Read fleet.yaml and every group; raise InputError only when fleet.yaml itself is unusable."""
+    with collector_paused():
+        return _read_fleet(root)
+
+
+def _read_fleet(root: Path) -> Fleet:
     config, warnings = _fleet_config(root)
     problems: list[Problem] = list(warnings)
     groups: list[Group] = []
@@ -244,7 +258,7 @@ def _read_group(
     problems: list[Problem] = []
     policy_fields: PolicyFields | None = None
     policy_path = path / POLICY_FILE
-    if policy_path.exists() or policy_path.is_symlink():
+    if _lexists(policy_path):
         policy_file = f"{shown}/{POLICY_FILE}"
         try:
             raw = load_yaml_mapping(policy_path, shown_as=policy_file, lines=True)
@@ -299,11 +313,60 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _entry_kind(path: Path, entry: str) -> str:
+    """What a resource entry names: "link" (a symbolic link, or a way out of the group),
+    "file", "directory" or "other" (missing included).
+
+    The common entry ("web.yaml") costs one lstat per component. Only when a component is
+    a symbolic link, or cannot be looked at, are the paths resolved as they always were.
+    """
+    current = path
+    found: os.stat_result | None = None
+    for part in Path(entry).parts:
+        current = current / part
+        try:
+            found = os.lstat(current)
+        except FileNotFoundError:
+            return "other"  # missing here, so missing below: no link is on the way
+        except OSError:
+            return _entry_kind_resolved(path, entry)
+        if stat.S_ISLNK(found.st_mode):
+            return _entry_kind_resolved(path, entry)
+    if found is None:  # "." or "./": the group directory itself
+        return _entry_kind_resolved(path, entry)
+    if stat.S_ISREG(found.st_mode):
+        return "file"
+    return "directory" if stat.S_ISDIR(found.st_mode) else "other"
+
+
+def _entry_kind_resolved(path: Path, entry: str) -> str:
+    target = path / entry
+    if not _inside(target, path) or target.is_symlink():
+        return "link"
+    if target.is_file():
+        return "file"
+    return "directory" if target.is_dir() else "other"
+
+
+def _lexists(path: Path) -> bool:
+    """`path.exists() or path.is_symlink()` in one lstat (the same errors are ignored)."""
+    try:
+        os.lstat(path)
+    except OSError as error:
+        if error.errno in _MISSING_ERRNOS:
+            return False
+        raise
+    return True
+
+
 def _group_files(path: Path, *, shown: str, root: Path) -> tuple[list[str], str, list[Problem]]:
     """A group's manifest files (kustomization resources, else every YAML file), namespace."""
     kustomization_path = path / KUSTOMIZATION
     kustomization_file = f"{shown}/{KUSTOMIZATION}"
-    if not kustomization_path.exists() and not kustomization_path.is_symlink():
+    if not _lexists(kustomization_path):
         every_yaml = sorted(
             p.name
             for p in path.iterdir()
@@ -355,7 +418,7 @@ def _group_files(path: Path, *, shown: str, root: Path) -> tuple[list[str], str,
                     line=line,
                 )
             )
-        elif not _inside(path / entry, path) or (path / entry).is_symlink():
+        elif (kind := _entry_kind(path, entry)) == "link":
             problems.append(
                 Problem(
                     kustomization_file,
@@ -364,9 +427,9 @@ def _group_files(path: Path, *, shown: str, root: Path) -> tuple[list[str], str,
                     line=line,
                 )
             )
-        elif (path / entry).is_file():
+        elif kind == "file":
             files.append(entry)
-        elif (path / entry).is_dir():
+        elif kind == "directory":
             problems.append(
                 Problem(
                     kustomization_file,

@@ -23,13 +23,32 @@ class Candidate:
 def headroom(fit: FitResult, nodes: Sequence[Node]) -> float:
     """Mean over CPU and memory of the fraction of the cluster left free after placing."""
     fractions = []
-    for resource in ("cpu", "memory"):
-        capacity = sum(
-            n.allocatable.get(resource, 0) for n in nodes if n.ready and not n.unschedulable
-        )
+    for resource, capacity in zip(_RESOURCES, _capacity(nodes), strict=True):
         if capacity > 0:
             fractions.append(fit.free_after.get(resource, 0) / capacity)
     return sum(fractions) / len(fractions) if fractions else 0.0
+
+
+_RESOURCES = ("cpu", "memory")
+# A cluster's schedulable capacity, by the identity of its node sequence (kept alive here so
+# that the identity is not reused): every fitting candidate of a pass asks for it again.
+_CAPACITIES: dict[int, tuple[Sequence[Node], tuple[int, ...]]] = {}
+_CAPACITIES_LIMIT = 1024
+
+
+def _capacity(nodes: Sequence[Node]) -> tuple[int, ...]:
+    cached = _CAPACITIES.get(id(nodes))
+    if cached is not None and cached[0] is nodes:
+        return cached[1]
+    capacity = tuple(
+        sum(n.allocatable.get(resource, 0) for n in nodes if n.ready and not n.unschedulable)
+        for resource in _RESOURCES
+    )
+    if isinstance(nodes, tuple):  # only an immutable sequence can be remembered
+        if len(_CAPACITIES) >= _CAPACITIES_LIMIT:
+            _CAPACITIES.clear()
+        _CAPACITIES[id(nodes)] = (nodes, capacity)
+    return capacity
 
 
 def pick_target(candidates: Sequence[Candidate], *, preferred: Sequence[str]) -> Candidate | None:

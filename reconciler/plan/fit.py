@@ -93,6 +93,25 @@ class Rankings:
     )
     total: dict[str, int] | None = None  # total_free of the room
     unique_names: bool | None = None
+    # Whole fits by the group's sequence of shape keys and the reserve (see _Outcome).
+    outcomes: dict[tuple[object, ...], _Outcome] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    """A whole fit on one room, without the pod names: groups with the same shapes share it.
+
+    Pod names only label the placements and the shortage text; every choice depends on the
+    shape keys alone, so a group whose pods have the same keys in the same order gets the
+    same nodes, the same pod that lands nowhere (`failed`, with the room it met) or the
+    same verdict of the reserve.
+    """
+
+    nodes: tuple[str, ...] = ()
+    total: Mapping[str, int] | None = None  # free after, when the fit held
+    failed: int = -1  # the position of the pod that landed nowhere
+    room: Mapping[str, Mapping[str, int]] | None = None  # the room that pod met
+    short: str = ""  # the reserve's verdict (it names no pod)
 
 
 def fits_group(
@@ -118,13 +137,51 @@ def fits_group(
         return _fits_group_node_by_node(
             shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve
         )
+    key = (tuple(_shape_key(shape) for shape in shapes), tuple(reserve.items()))
+    outcome = shared.outcomes.get(key)
+    if outcome is None:
+        outcome = shared.outcomes[key] = _fit_outcome(
+            shapes, nodes=nodes, free=free, reserve=reserve, shared=shared
+        )
+    return _result_of(outcome, shapes, cluster=cluster, nodes=nodes)
+
+
+def _result_of(
+    outcome: _Outcome, shapes: Sequence[PodShape], *, cluster: str, nodes: Sequence[Node]
+) -> FitResult:
+    """The FitResult of a whole fit, labelled with this group's pod names."""
+    if outcome.room is not None:
+        shape = shapes[outcome.failed]
+        return FitResult(
+            cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=outcome.room)
+        )
+    if outcome.total is None:
+        return FitResult(cluster=cluster, fits=False, short=outcome.short)
+    placements = tuple(
+        Placement(pod=shape.name, node=node)
+        for shape, node in zip(shapes, outcome.nodes, strict=True)
+    )
+    return FitResult(
+        cluster=cluster, fits=True, placements=placements, free_after=dict(outcome.total)
+    )
+
+
+def _fit_outcome(
+    shapes: Sequence[PodShape],
+    *,
+    nodes: Sequence[Node],
+    free: Mapping[str, Mapping[str, int]],
+    reserve: Resources,
+    shared: Rankings,
+) -> _Outcome:
+    """fits_group's simulation on nodes with unique names (see fits_group)."""
     room: dict[str, Mapping[str, int]] = dict(free)
     charged: dict[int, dict[str, int]] = {}  # position in nodes -> this fit's copy of its room
-    placements: list[Placement] = []
+    placed: list[str] = []
     heap: list[_Entry] = []
     takers: frozenset[int] = frozenset()  # positions of the nodes that pass the filters
     heap_key: ShapeKey | None = None
-    for shape in shapes:
+    for pod_index, shape in enumerate(shapes):
         key = _shape_key(shape)
         if key != heap_key:
             heap, takers = _ranked(shape, key, nodes=nodes, free=free, rankings=shared)
@@ -133,9 +190,7 @@ def fits_group(
             heap_key = key
         best = _pop_best(heap, charged)
         if best is None:
-            return FitResult(
-                cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
-            )
+            return _Outcome(failed=pod_index, room=room)
         node = nodes[best]
         node_room = charged.get(best)
         if node_room is None:
@@ -143,7 +198,7 @@ def fits_group(
             room[node.name] = node_room
         charge_shape(node_room, shape.requests)
         _push_fresh(heap, shape, node, best, node_room, takers=takers)
-        placements.append(Placement(pod=shape.name, node=node.name))
+        placed.append(node.name)
     if shared.total is None:
         shared.total = total_free(nodes, free)
     total = dict(shared.total)
@@ -152,7 +207,10 @@ def fits_group(
         before = free.get(nodes[index].name, {})
         for resource, amount in node_room.items():
             total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)
-    return _with_reserve(cluster, total=total, reserve=reserve, placements=placements)
+    verdict = _with_reserve("", total=total, reserve=reserve, placements=[])
+    if not verdict.fits:
+        return _Outcome(short=verdict.short)
+    return _Outcome(nodes=tuple(placed), total=total)
 
 
 def _shape_key(shape: PodShape) -> ShapeKey:

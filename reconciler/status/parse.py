@@ -118,7 +118,7 @@ def pod_from(item: wire.Pod) -> Pod:
         shape=_shape_of(item.spec, name=f"{namespace}/{name}"),
         node=item.spec.nodeName or "",
         phase=item.status.phase or "Pending",
-        conditions=conditions_from(item.status.conditions),
+        conditions=conditions_from(item.status.conditions, only=POD_CONDITIONS_READ),
         owners=owners_from(metadata.ownerReferences),
         labels=metadata.labels or {},
         created=_utc(metadata.creationTimestamp),
@@ -203,8 +203,17 @@ def owners_from(refs: list[wire.OwnerReference] | None) -> tuple[OwnerRef, ...]:
     )
 
 
-def conditions_from(conditions: list[wire.Condition] | None) -> tuple[Condition, ...]:
-    """status.conditions → Conditions."""
+# The pod condition types anything reads (Pod.condition): plan/stuck.py reads PodScheduled,
+# plan/phases.py reads Ready. A running pod carries five conditions and a large cluster
+# hundreds of thousands of pods, so the others are not kept. Add a type here before
+# reading it from a Pod.
+POD_CONDITIONS_READ = frozenset({"PodScheduled", "Ready"})
+
+
+def conditions_from(
+    conditions: list[wire.Condition] | None, *, only: frozenset[str] | None = None
+) -> tuple[Condition, ...]:
+    """status.conditions → Conditions; with `only`, just the conditions of those types."""
     if not conditions:
         return ()
     return tuple(
@@ -217,6 +226,7 @@ def conditions_from(conditions: list[wire.Condition] | None) -> tuple[Condition,
                 last_transition=_utc(c.lastTransitionTime),
             )
             for c in conditions
+            if only is None or (c.type or "") in only
         ]
     )
 

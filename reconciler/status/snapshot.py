@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from reconciler.files import load_yaml_documents, read_text
+from reconciler.files import collector_paused, load_yaml_documents, read_utf8_bytes
 from reconciler.problems import InputError
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_items, cluster_state_from_wire
@@ -22,7 +22,8 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 
 def read_snapshots(directory: Path, *, clusters: Iterable[str]) -> dict[str, ClusterState]:
     """Read `<cluster>.yaml|.yml|.json` for every cluster; a missing or bad file → unknown."""
-    return {name: read_snapshot(directory, cluster=name) for name in clusters}
+    with collector_paused():
+        return {name: read_snapshot(directory, cluster=name) for name in clusters}
 
 
 def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:
@@ -56,7 +57,7 @@ def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:
 
 def _read_json(path: Path, *, cluster: str, read_at: dt.datetime) -> ClusterState:
     try:
-        text = read_text(path, shown_as=str(path), limit=SNAPSHOT_BYTES_LIMIT)
+        text = read_utf8_bytes(path, shown_as=str(path), limit=SNAPSHOT_BYTES_LIMIT)
     except InputError as error:
         return ClusterState.unknown(cluster, f"snapshot unreadable: {error.problem}")
     try:

@@ -13,6 +13,7 @@ decoded here (RFC 3339, as the API server writes them).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -274,6 +275,10 @@ def decode_document(text: str | bytes) -> list[WireObject]:
         raws = document.items
     objects: list[WireObject] = []
     for raw in raws:
+        guessed = _decode_kind_first(raw) if isinstance(text, bytes) else None
+        if guessed is not None:
+            objects.append(guessed)
+            continue
         try:
             kind = _KIND.decode(raw).kind
         except msgspec.ValidationError:
@@ -283,6 +288,34 @@ def decode_document(text: str | bytes) -> list[WireObject]:
         if cls is not None:
             objects.append(_decode_item(raw, cls=cls, kind=str(kind)))
     return objects
+
+
+# kubectl and the API server write "kind" first, or right after "apiVersion".
+_KIND_FIRST = re.compile(
+    rb'\{\s*(?:"apiVersion"\s*:\s*"[^"\\]*"\s*,\s*)?"kind"\s*:\s*"([A-Za-z]+)"'
+)
+
+
+def _decode_kind_first(raw: msgspec.Raw) -> Node | Pod | Object | None:
+    """An item decoded in one pass when its kind is written first; None when unsure.
+
+    The kind read from the first bytes picks the Struct, and the decoded item must carry
+    that kind: then finding the kind by decoding first would have given the same item.
+    Anything else (a kind the planner skips, an item that does not fit its Struct) goes
+    the long way, which words the reason.
+    """
+    match = _KIND_FIRST.match(memoryview(raw))
+    if match is None:
+        return None
+    kind = match.group(1).decode("ascii")
+    cls = wire_type(kind)
+    if cls is None:
+        return None
+    try:
+        item = _ITEM[cls].decode(raw)
+    except msgspec.ValidationError:
+        return None
+    return item if item.kind == kind else None
 
 
 def convert_item(item: object) -> WireObject | None:

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
@@ -96,27 +96,52 @@ def build_move_commit(
         group, paths=paths, source=source_k, target=target_k
     )
 
+    prefix = len(paths.source_dir)
+    target_mode = target_k.mode if target_k else _NEW_FILE_MODE
+    return commit_tree_edit(
+        repo,
+        base=base,
+        removed=[entry.path for entry in moved],
+        added=[(e.mode, e.sha, f"{paths.target_dir}{e.path[prefix:]}") for e in moved],
+        written={
+            paths.source_kustomization: (source_k.mode, source_text),
+            paths.target_kustomization: (target_mode, target_text),
+        },
+        message=message,
+        author=author,
+        env=env,
+    )
+
+
+def commit_tree_edit(
+    repo: Path,
+    *,
+    base: str,
+    removed: Iterable[str],
+    added: Iterable[tuple[str, str, str]],
+    written: Mapping[str, tuple[str, str]],
+    message: str,
+    author: tuple[str, str],
+    env: Mapping[str, str],
+) -> str:
+    """Commit on top of base: paths removed, existing blobs added (mode, sha, path), files
+    written ({path: (mode, text)}); built in a private index, touching no ref or checkout."""
     with _private_index(env) as index_env:
         run_git(["read-tree", base], cwd=repo, env=index_env)
         zero = "0" * len(base)
-        lines = [f"0 {zero}\t{entry.path}" for entry in moved]
-        prefix = len(paths.source_dir)
-        lines += [f"{e.mode} {e.sha}\t{paths.target_dir}{e.path[prefix:]}" for e in moved]
-        for path, text, old in (
-            (paths.source_kustomization, source_text, source_k),
-            (paths.target_kustomization, target_text, target_k),
-        ):
+        lines = [f"0 {zero}\t{path}" for path in removed]
+        lines += [f"{mode} {sha}\t{path}" for mode, sha, path in added]
+        for path, (mode, text) in written.items():
             sha = git_text(
                 ["hash-object", "-w", "--no-filters", "--stdin"],
                 cwd=repo,
                 env=index_env,
                 stdin=text.encode(),
             )
-            lines.append(f"{old.mode if old else _NEW_FILE_MODE} {sha}\t{path}")
+            lines.append(f"{mode} {sha}\t{path}")
         index_info = "".join(line + "\0" for line in lines).encode()
         run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=index_info)
         tree = git_text(["write-tree"], cwd=repo, env=index_env)
-
     name, email = author
     identity = {
         "GIT_AUTHOR_NAME": name,

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
-from reconciler.act.git_command import git_text, run_git
 from reconciler.act.move_commit import (
     MovePaths,
     MoveRefused,
@@ -22,7 +21,7 @@ from reconciler.act.move_commit import (
     _blob,
     _check_names,
     _list_tree,
-    _private_index,
+    commit_tree_edit,
 )
 from reconciler.act.placement_file import (
     PlacementFileError,
@@ -87,36 +86,15 @@ def build_phase_commit(
     else:
         copies = []
     removed = at_source if phase == "finish" else at_target if phase == "revert" else []
-    with _private_index(env) as index_env:
-        run_git(["read-tree", base], cwd=repo, env=index_env)
-        zero = "0" * len(base)
-        lines = [f"0 {zero}\t{e.path}" for e in removed]
-        lines += [f"0 {zero}\t{path}" for path in removals]
-        lines += [f"{mode} {sha}\t{path}" for mode, sha, path in copies]
-        for path, (mode, text) in writes.items():
-            sha = git_text(
-                ["hash-object", "-w", "--no-filters", "--stdin"],
-                cwd=repo,
-                env=index_env,
-                stdin=text.encode(),
-            )
-            lines.append(f"{mode} {sha}\t{path}")
-        info = "".join(line + "\0" for line in lines).encode()
-        run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=info)
-        tree = git_text(["write-tree"], cwd=repo, env=index_env)
-    name, email = author
-    identity = {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
-    body = message if message.endswith("\n") else message + "\n"
-    return git_text(
-        ["commit-tree", tree, "-p", base, "-F", "-"],
-        cwd=repo,
-        env={**env, **identity},
-        stdin=body.encode(),
+    return commit_tree_edit(
+        repo,
+        base=base,
+        removed=[e.path for e in removed] + removals,
+        added=copies,
+        written=writes,
+        message=message,
+        author=author,
+        env=env,
     )
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from reconciler.cli import main
+from reconciler.demo.stories import copy_on_cloud, write_snapshots
 from tests.e2e.conftest import NOW, commit_all, git, taken_at
 
 START = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
@@ -39,91 +38,11 @@ def run(fleet: Path, status: Path, now: str) -> str:
 
 
 def ray_copy_on_cloud(snapshots: Path, *, ready: bool) -> Path:
-    """cloud.yaml with ray-pred's new RayCluster running there (Ready or not)."""
-    data = yaml.safe_load((snapshots / "cloud.yaml").read_text())
-    owner = {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayService",
-        "name": "ray-pred",
-        "uid": "uid-rs-cloud",
-        "controller": True,
-    }
-    cluster_ref = {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayCluster",
-        "name": "ray-pred-c10ud",
-        "uid": "uid-rc-cloud",
-        "controller": True,
-    }
-    status = "True" if ready else "False"
-    items: list[dict[str, Any]] = [
-        {
-            "apiVersion": "ray.io/v1",
-            "kind": "RayService",
-            "metadata": {"name": "ray-pred", "namespace": "prediction", "uid": "uid-rs-cloud"},
-            "status": {
-                "conditions": [
-                    {
-                        "type": "Ready",
-                        "status": status,
-                        "lastTransitionTime": "2026-11-28T12:20:00Z",
-                    }
-                ],
-                "activeServiceStatus": {"rayClusterName": "ray-pred-c10ud"},
-            },
-        },
-        {
-            "apiVersion": "ray.io/v1",
-            "kind": "RayCluster",
-            "metadata": {
-                "name": "ray-pred-c10ud",
-                "namespace": "prediction",
-                "uid": "uid-rc-cloud",
-                "ownerReferences": [owner],
-            },
-        },
-    ]
-    for name, node, cpu, memory in (
-        ("head", "cloud-node-2", "2", "8Gi"),
-        ("worker-a", "cloud-node-3", "6", "24Gi"),
-        ("worker-b", "cloud-node-1", "6", "24Gi"),
-    ):
-        items.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": f"ray-pred-c10ud-{name}",
-                    "namespace": "prediction",
-                    "uid": f"uid-{name}",
-                    "labels": {"ray.io/cluster": "ray-pred-c10ud"},
-                    "ownerReferences": [cluster_ref],
-                },
-                "spec": {
-                    "nodeName": node,
-                    "containers": [
-                        {
-                            "name": "ray",
-                            "image": "rayproject/ray:2.52.0",
-                            "resources": {"requests": {"cpu": cpu, "memory": memory}},
-                        }
-                    ],
-                },
-                "status": {
-                    "phase": "Running",
-                    "conditions": [
-                        {"type": "PodScheduled", "status": "True"},
-                        {"type": "Ready", "status": status},
-                    ],
-                },
-            }
-        )
-    data["items"] += items
+    """Snapshots with ray-pred's copy running on cloud (Ready or not), as the demo story has."""
     out = snapshots.parent / ("healthy" if ready else "starting")
-    out.mkdir(exist_ok=True)
-    (out / "onprem.yaml").write_text((snapshots / "onprem.yaml").read_text())
-    (out / "cloud.yaml").write_text(yaml.safe_dump(data))
-    return out
+    return write_snapshots(
+        snapshots, out, delta=dt.timedelta(0), taken=START, transform=copy_on_cloud, ready=ready
+    )
 
 
 @pytest.fixture

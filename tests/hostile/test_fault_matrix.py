@@ -123,9 +123,8 @@ def _cells() -> Iterator[Cell]:
         yield Cell({"cloud": fault})
 
 
-def _params() -> Iterator[object]:
-    for cell in _cells():
-        yield pytest.param(cell, id=cell.id)
+def _params() -> list[object]:
+    return [pytest.param(cell, id=cell.id) for cell in _cells()]
 
 
 @pytest.fixture(scope="module")

@@ -49,8 +49,8 @@ from reconciler.loop import (
 from reconciler.metrics import STUCK_STATES, Metrics
 from reconciler.plan.explain import plan_json, plan_text
 from reconciler.plan.explain_group import explain_group
-from reconciler.plan.planner import make_plan
-from reconciler.pr_pass import PrPassOutcome, run_pr_pass
+from reconciler.plan.planner import Veto, make_plan
+from reconciler.pr_pass import PrPassOutcome, github_memory, run_pr_pass
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_METRICS_PORT = 9090
@@ -341,20 +341,42 @@ def explain(args: argparse.Namespace, out: TextIO) -> int:
         names = ", ".join(sorted(g.name for g in fleet.groups)) or "none"
         raise UsageError(f"no group {args.group!r} in the fleet repo (groups: {names})")
     states = read_states(status_reader(args), fleet.config, now=now)
-    moved = last_moves(read_moves(workspace.path))
+    last = {name: record.when for name, record in last_moves(read_moves(workspace.path)).items()}
+    proposed: dict[str, str] = {}
+    vetoes: Mapping[str, list[Veto]] = {}
+    open_pr = ""
+    if fleet.config.git.github is not None and credential_from_env(os.environ) is not None:
+        pulls, _ = pull_requests_for(fleet.config, env=os.environ)
+        memory = github_memory(pulls, fleet=fleet, workspace=workspace, now=now)
+        last = {**last, **memory.last_moves}
+        proposed = {m.group: m.target for m in memory.open_moves}
+        vetoes = memory.vetoes
+        mine = next((m for m in memory.open_moves if m.group == group.name), None)
+        open_pr = f"#{mine.number} {mine.url} (to {mine.target})" if mine else ""
     plan = make_plan(
         fleet,
         states,
         now=now,
-        last_moves={name: record.when for name, record in moved.items()},
+        last_moves=last,
+        proposed=proposed,
+        vetoes=vetoes,
         home_streaks=load_streaks(workspace.path),
     )
     decision = next(d for d in plan.decisions if d.group == group.name)
-    record = moved.get(group.name)
     told = explain_group(
-        group, decision, states=states, now=now, last_move=record.when if record else None
+        group,
+        decision,
+        states=states,
+        now=now,
+        last_move=last.get(group.name),
+        open_pull_request=open_pr,
     )
     print(told, file=out)
+    if fleet.config.git.github is not None and not open_pr and not proposed and not vetoes:
+        if credential_from_env(os.environ) is None:
+            print(
+                "\n(no GitHub credential: open move pull requests and vetoes not checked)", file=out
+            )
     return EXIT_OK
 
 

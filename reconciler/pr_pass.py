@@ -64,15 +64,15 @@ def run_pr_pass(
     """
     workspace.refresh()
     fleet = read_fleet(workspace.path)
-    open_moves = pulls.open_moves()
-    closed = pulls.closed_moves(since=now - _longest_veto_window(fleet))
+    memory = github_memory(pulls, fleet=fleet, workspace=workspace, now=now)
+    open_moves = memory.open_moves
     plan = make_plan(
         fleet,
         read_states(status, fleet.config, now=now),
         now=now,
-        last_moves=_last_moves(workspace, closed),
+        last_moves=memory.last_moves,
         proposed={m.group: m.target for m in open_moves},
-        vetoes=_vetoes(fleet, closed),
+        vetoes=memory.vetoes,
         home_streaks=load_streaks(workspace.path),
     )
     save_streaks(workspace.path, next_streaks(plan, load_streaks(workspace.path)))
@@ -96,6 +96,28 @@ def run_pr_pass(
     return PrPassOutcome(plan=plan, proposals=tuple(proposals), withdrawals=tuple(withdrawals))
 
 
+@dataclasses.dataclass(frozen=True)
+class GitHubMemory:
+    """What git and GitHub remember between passes in mode pr."""
+
+    open_moves: tuple[OpenMove, ...]
+    vetoes: Mapping[str, list[Veto]]
+    last_moves: Mapping[str, dt.datetime]
+
+
+def github_memory(
+    pulls: PullRequests, *, fleet: Fleet, workspace: Workspace, now: dt.datetime
+) -> GitHubMemory:
+    """Open move PRs (they hold their target), unmerged closes (vetoes), merges (cooldown)."""
+    open_moves = pulls.open_moves()
+    closed = pulls.closed_moves(since=now - _longest_veto_window(fleet))
+    return GitHubMemory(
+        open_moves=tuple(open_moves),
+        vetoes=_vetoes(fleet, closed),
+        last_moves=_last_moves(workspace, closed),
+    )
+
+
 def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProposal:
     group = fleet.group(decision.group)
     policy = policy_summary(group.policy) if group is not None else ""
@@ -112,7 +134,9 @@ def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProp
     )
 
 
-def _stale(open_moves: list[OpenMove], *, plan: Plan, fleet: Fleet) -> list[tuple[OpenMove, str]]:
+def _stale(
+    open_moves: tuple[OpenMove, ...], *, plan: Plan, fleet: Fleet
+) -> list[tuple[OpenMove, str]]:
     """Open move PRs no longer wanted, each with the plain-words reason to close it."""
     decided = {d.group: d for d in plan.decisions}
     troubled = {p.group for p in plan.problems if p.group}

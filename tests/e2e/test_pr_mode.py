@@ -217,3 +217,35 @@ def test_make_before_break_is_two_pull_requests_the_second_after_the_copy_is_hea
     git(fleet, "pull", "-q", "--ff-only")
     assert not (fleet / "clusters/onprem/groups/ray-pred").exists()
     assert (fleet / "clusters/cloud/groups/ray-pred").is_dir()
+
+
+def test_explain_shows_the_open_pull_request_and_a_veto(
+    fleet: Path, github: FakeGitHub, snapshots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    one_pass(fleet, github, snapshots)
+
+    def explain(now: dt.datetime) -> str:
+        out = io.StringIO()
+        status = taken_at(snapshots, now)
+        code = main(
+            [
+                "explain",
+                "ray-pred",
+                "--repo",
+                str(fleet),
+                "--status",
+                str(status),
+                "--now",
+                now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ],
+            out=out,
+        )
+        assert code == 0
+        return out.getvalue()
+
+    (number,) = github.pulls
+    assert f"open pull request: #{number}" in explain(WHEN)
+    github.close(number)
+    vetoed = explain(WHEN + dt.timedelta(hours=1))
+    assert f"pull request #{number} for this move was closed without merging" in vetoed

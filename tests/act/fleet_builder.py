@@ -205,3 +205,12 @@ def tree_entries(repo: Path, ref: str, path: str = "") -> dict[str, tuple[str, s
         mode, _, sha = meta.split()
         entries[name] = (mode, sha)
     return entries
+
+
+BOT_EMAIL = "placement-bot@users.noreply.local"
+MOVE_BRANCH = "placement/ray-pred"
+
+
+def remote_sha(remote: Path, branch: str = MOVE_BRANCH) -> str | None:
+    """The commit a branch of the remote points at, or None when it has no such branch."""
+    return git(remote, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}") or None

@@ -14,40 +14,26 @@ from reconciler.act.git_writer import Move, Workspace
 from reconciler.act.github_auth import GitHubCredential, git_push_env
 
 from .fleet_builder import (
+    BOT_EMAIL,
+    MOVE_BRANCH,
     clone,
     commit_file,
     git,
-    isolate_git,
-    make_remote,
     move_message,
+    remote_sha,
     repo_state,
     tree_entries,
 )
 
-BOT = "placement-bot@users.noreply.local"
+BOT = BOT_EMAIL
 BUILD = "reconciler.act.branch_publish.build_move_commit"
-BRANCH = "placement/ray-pred"
+BRANCH = MOVE_BRANCH
 RAY_TO_CLOUD = Move("ray-pred", "onprem", "cloud", move_message("ray-pred", "onprem", "cloud"))
-
-
-@pytest.fixture(autouse=True)
-def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    return make_remote(tmp_path)
 
 
 @pytest.fixture
 def workspace(remote: Path, tmp_path: Path) -> Workspace:
     return Workspace.open(str(clone(remote, tmp_path / "work")), branch="main")
-
-
-def remote_sha(remote: Path, branch: str = BRANCH) -> str | None:
-    listing = git(remote, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}")
-    return listing or None
 
 
 def push_human_commit(remote: Path, tmp_path: Path, *, name: str = "human") -> str:

@@ -18,7 +18,6 @@ from .fleet_builder import (
     clone,
     commit_file,
     git,
-    isolate_git,
     make_remote,
     move_message,
     repo_state,
@@ -36,11 +35,6 @@ SOURCE_DIR = "clusters/onprem/groups/ray-pred"
 TARGET_DIR = "clusters/cloud/groups/ray-pred"
 SOURCE_K = "clusters/onprem/groups/kustomization.yaml"
 TARGET_K = "clusters/cloud/groups/kustomization.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -26,22 +26,12 @@ from reconciler.act.github_auth import (
 from reconciler.act.pull_requests import MoveProposal, PullRequests, RateLimited
 
 from ..fakes.github_server import FakeGitHub
-from .fleet_builder import git, isolate_git, make_remote, move_message
+from .fleet_builder import BOT_EMAIL, MOVE_BRANCH, git, move_message
 
 SECRET = "ghp_TESTSECRET123"
-BOT = "placement-bot@users.noreply.local"
-BRANCH = "placement/ray-pred"
+BOT = BOT_EMAIL
+BRANCH = MOVE_BRANCH
 RAY_TO_CLOUD = Move("ray-pred", "onprem", "cloud", move_message("ray-pred", "onprem", "cloud"))
-
-
-@pytest.fixture(autouse=True)
-def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    return make_remote(tmp_path)
 
 
 @pytest.fixture

@@ -25,11 +25,11 @@ from reconciler.act.pull_requests import (
 from reconciler.history import read_moves
 
 from ..fakes.github_server import START, FakeGitHub
-from .fleet_builder import clone, commit_file, git, isolate_git, make_remote
+from .fleet_builder import BOT_EMAIL, MOVE_BRANCH, clone, commit_file, git, remote_sha
 
 TOKEN = "test-token"
-BOT = "placement-bot@users.noreply.local"
-BRANCH = "placement/ray-pred"
+BOT = BOT_EMAIL
+BRANCH = MOVE_BRANCH
 # PyGithub's own retry, kept, but without real waiting: no backoff, no secondary wait.
 FAST_RETRY = GithubRetry(total=2, backoff_factor=0, secondary_rate_wait=0)
 RAY_MOVE = MoveProposal(
@@ -40,16 +40,6 @@ RAY_MOVE = MoveProposal(
     title="placement: move ray-pred from onprem to cloud",
     body="RayService prediction/ray-pred: upgrade stalled, 3 pods unschedulable for 7m.",
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    return make_remote(tmp_path)
 
 
 @pytest.fixture
@@ -77,10 +67,6 @@ def client(fake: FakeGitHub, *, token: str = TOKEN, per_page: int = 30) -> Githu
 def pull_requests(fake: FakeGitHub, *, per_page: int = 30) -> PullRequests:
     github = client(fake, per_page=per_page)
     return PullRequests(github, repo="org/fleet", base="main", bot_email=BOT)
-
-
-def remote_sha(remote: Path, branch: str = BRANCH) -> str | None:
-    return git(remote, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}") or None
 
 
 def opened(fake: FakeGitHub, workspace: Workspace) -> ProposalResult:

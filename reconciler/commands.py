@@ -15,6 +15,7 @@ from typing import TextIO
 from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
 from reconciler.act.github_auth import (
     CredentialError,
+    authenticate_git,
     credential_from_env,
     git_push_env,
     github_client,
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         redacting.add(secrets_in_env(push_env))
 
         def one_pr_pass(now: dt.datetime) -> int:
+            os.environ.update(authenticate_git(args.repo, env=os.environ))  # App tokens expire
             outcome = run_pr_pass(gated, status=reader, now=now, pulls=pulls, push_env=push_env)
             return report(outcome)
 
@@ -113,6 +115,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
 
         def one_direct_pass(now: dt.datetime) -> int:
+            os.environ.update(authenticate_git(args.repo, env=os.environ))  # App tokens expire
             return report(run_pass(gated, status=reader, now=now, mode=mode))
 
         one_pass = one_direct_pass
@@ -427,6 +430,10 @@ def parse_now(raw: str | None) -> dt.datetime:
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     """The checkout to read and write: the local repo itself, or a clone of the URL."""
+    try:  # a private fleet repo over https: clone and fetch with the GitHub credential
+        os.environ.update(authenticate_git(args.repo, env=os.environ))
+    except CredentialError as error:
+        raise UsageError(str(error)) from None
     branch = "main"
     local = Path(args.repo)
     if local.is_dir() and (local / "fleet.yaml").exists():

@@ -143,6 +143,30 @@ def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, st
     }
 
 
+def authenticate_git(repo_url: str, *, env: Mapping[str, str]) -> dict[str, str]:
+    """git config (as environment) so clone, fetch and push to repo_url's host use the
+    GitHub credential from env; {} for a non-https URL or when there is no credential.
+
+    The header travels in GIT_CONFIG_* variables, never in argv or the remote URL, and is
+    scoped to that one host. For an App, call again before each pass: tokens expire hourly.
+    """
+    parts = urllib.parse.urlsplit(repo_url)
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        return {}  # a token never travels in clear text beyond this machine
+    credential = credential_from_env(env)
+    if credential is None:
+        return {}
+    api = (
+        "https://api.github.com"
+        if parts.netloc == "github.com"
+        else (f"https://{parts.netloc}/api/v3")
+    )
+    if credential.kind == "app" and not credential._installation:
+        github_client(credential, base_url=api)
+    return git_push_env(credential, base_url=f"{parts.scheme}://{parts.netloc}")
+
+
 def git_host_url(base_url: str) -> str:
     """Where git talks to for the API at base_url: github.com, or the Enterprise host."""
     parts = urllib.parse.urlsplit(base_url.rstrip("/"))

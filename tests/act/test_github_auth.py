@@ -17,6 +17,7 @@ from reconciler.act.git_writer import Move, Workspace
 from reconciler.act.github_auth import (
     CredentialError,
     GitHubCredential,
+    authenticate_git,
     credential_from_env,
     git_host_url,
     git_push_env,
@@ -255,3 +256,15 @@ def test_the_token_appears_in_no_error_log_pr_or_commit(
     encoded = base64.b64encode(f"x-access-token:{SECRET}".encode()).decode()
     assert [t for t in texts if SECRET in t or encoded in t] == []
     assert len(fake.pulls) == 1 and "GITHUB_TOKEN=***" in fake.pulls[1].body
+
+
+def test_git_auth_for_a_clone_url_is_scoped_to_its_host_and_never_cleartext_off_machine() -> None:
+    env = {"GITHUB_TOKEN": SECRET}
+    scoped = authenticate_git("https://ghe.example.com/org/fleet.git", env=env)
+    assert scoped["GIT_CONFIG_KEY_0"] == "http.https://ghe.example.com/.extraHeader"
+    assert SECRET not in str(scoped)  # only its base64 form, inside the header
+    assert authenticate_git("http://git.example.com/org/fleet.git", env=env) == {}
+    assert authenticate_git("/srv/git/fleet.git", env=env) == {}
+    assert authenticate_git("https://github.com/org/fleet.git", env={}) == {}
+    local = authenticate_git("http://127.0.0.1:8080/org/fleet.git", env=env)
+    assert local["GIT_CONFIG_KEY_0"] == "http.http://127.0.0.1:8080/.extraHeader"

@@ -249,3 +249,37 @@ def test_explain_shows_the_open_pull_request_and_a_veto(
     github.close(number)
     vetoed = explain(WHEN + dt.timedelta(hours=1))
     assert f"pull request #{number} for this move was closed without merging" in vetoed
+
+
+def test_a_private_fleet_repo_over_http_is_cloned_with_the_token_from_the_environment(
+    fleet: Path,
+    github: FakeGitHub,
+    snapshots: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "GIT_CONFIG_")):
+            monkeypatch.delenv(name)
+    # The CLI sets git's auth config in its own environment: undo it after the test.
+    for name in ("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"):
+        monkeypatch.setenv(name, "0" if name == "GIT_CONFIG_COUNT" else "")
+    plan = [
+        "plan",
+        "--repo",
+        github.git_url,
+        "--status",
+        str(taken_at(snapshots, WHEN)),
+        "--now",
+        NOW,
+    ]
+    refused = main([*plan, "--workdir", str(tmp_path / "anonymous")], out=io.StringIO())
+    assert refused == 2
+    assert TOKEN not in capsys.readouterr().err
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    out = io.StringIO()
+    assert main([*plan, "--workdir", str(tmp_path / "authenticated")], out=out) == 0
+    assert "ray-pred on onprem: MOVE" in out.getvalue()
+    config = (tmp_path / "authenticated" / ".git" / "config").read_text()
+    assert TOKEN not in config and "extraHeader" not in config  # never stored on disk

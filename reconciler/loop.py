@@ -51,7 +51,8 @@ def live_status(*, kubeconfig: str | None) -> StatusReader:
     return read
 
 
-def _rfc3339(now: dt.datetime) -> str:
+def rfc3339(now: dt.datetime) -> str:
+    """A time as RFC 3339 in UTC, to the second, as Kubernetes writes it."""
     return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -87,7 +88,7 @@ def run_pass(
             target=d.target,
             message=commit_message(d, now=now),
             phase=d.phase,
-            started=_rfc3339(now),
+            started=rfc3339(now),
         )
         for d in plan.moves
     ]

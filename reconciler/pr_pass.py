@@ -24,7 +24,7 @@ from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
-from reconciler.loop import StatusReader, read_states
+from reconciler.loop import StatusReader, read_states, rfc3339
 from reconciler.plan.explain import (
     commit_message,
     policy_summary,
@@ -130,7 +130,7 @@ def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProp
         body=pull_request_body(decision, now=now, policy=policy),
         commit_message=commit_message(decision, now=now),
         phase=decision.phase,
-        started=now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        started=rfc3339(now),
     )
 
 

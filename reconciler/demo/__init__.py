@@ -24,7 +24,7 @@ from reconciler.loop import run_pass, snapshot_status
 from reconciler.plan.explain import plan_text
 
 DEMO_DIR = Path(__file__).parent
-_IDENTITY = {
+IDENTITY = {
     "GIT_AUTHOR_NAME": "Platform Team",
     "GIT_AUTHOR_EMAIL": "platform@example.com",
     "GIT_COMMITTER_NAME": "Platform Team",
@@ -47,17 +47,17 @@ def build_fleet_repo(workdir: Path, *, when: dt.datetime) -> tuple[Path, Path]:
     shutil.copytree(template_dir(), fleet)
     env = {
         **os.environ,
-        **_IDENTITY,
+        **IDENTITY,
         "GIT_AUTHOR_DATE": when.isoformat(),
         "GIT_COMMITTER_DATE": when.isoformat(),
     }
-    _git(["init", "-q", "--bare", "-b", "main", str(remote)], cwd=workdir, env=env)
-    _git(["init", "-q", "-b", "main"], cwd=fleet, env=env)
-    _git(["add", "-A"], cwd=fleet, env=env)
-    _git(["commit", "-q", "-m", "fleet: initial layout from repo-template"], cwd=fleet, env=env)
-    _git(["remote", "add", "origin", str(remote)], cwd=fleet, env=env)
-    _git(["push", "-q", "origin", "main"], cwd=fleet, env=env)
-    _git(["branch", "-q", "--set-upstream-to=origin/main", "main"], cwd=fleet, env=env)
+    run_git(["init", "-q", "--bare", "-b", "main", str(remote)], cwd=workdir, env=env)
+    run_git(["init", "-q", "-b", "main"], cwd=fleet, env=env)
+    run_git(["add", "-A"], cwd=fleet, env=env)
+    run_git(["commit", "-q", "-m", "fleet: initial layout from repo-template"], cwd=fleet, env=env)
+    run_git(["remote", "add", "origin", str(remote)], cwd=fleet, env=env)
+    run_git(["push", "-q", "origin", "main"], cwd=fleet, env=env)
+    run_git(["branch", "-q", "--set-upstream-to=origin/main", "main"], cwd=fleet, env=env)
     return fleet, remote
 
 
@@ -95,7 +95,7 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
             print(f"{result.group}: NOT written: {result.error}", file=out)
             continue
         print(
-            _git(
+            run_git(
                 [
                     "show",
                     "--stat",
@@ -124,7 +124,8 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     return 0 if moved and not outcome.failed else 1
 
 
-def _git(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> str:
+def run_git(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run git for the demo's own set-up (not the reconciler's writes); its stdout."""
     done = subprocess.run(
         ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -238,12 +237,8 @@ def run_story(
 
 
 def _commit(fleet: Path, message: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Platform Team",
-        "GIT_AUTHOR_EMAIL": "platform@example.com",
-        "GIT_COMMITTER_NAME": "Platform Team",
-        "GIT_COMMITTER_EMAIL": "platform@example.com",
-    }
+    from reconciler.demo import IDENTITY, run_git
+
+    env = {**os.environ, **IDENTITY}
     for args in (["add", "-A"], ["commit", "-q", "-m", message], ["push", "-q", "origin", "main"]):
-        subprocess.run(["git", *args], cwd=fleet, env=env, check=True, capture_output=True)
+        run_git(args, cwd=fleet, env=env)

@@ -316,10 +316,7 @@ def _failback(
     config = context.fleet.config.cluster(home)
     if state is None or config is None:
         return Decision(**base, action="stay", summary=f"{stay}; {home}'s status is unknown")
-    free = context.capacity.free[home]
-    own = context.pods[home].get(group.name, [])
-    if own:
-        free = with_pods_added_back(free, own)
+    free, _ = _room_for(group, home, context=context)
     margin = group.policy.failback_margin
     fit = fits_home(
         demand, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
@@ -423,13 +420,23 @@ def uses_ray(group: Group) -> bool:
     )
 
 
+def _room_for(
+    group: Group, cluster: str, *, context: _Pass
+) -> tuple[Mapping[str, Mapping[str, int]], bool]:
+    """Free room per node of a cluster for a group, and whether its own pods were given
+    back: the group's pods already there (leftovers of a move) do not compete with it."""
+    free = context.capacity.free[cluster]
+    own = context.pods[cluster].get(group.name, [])
+    return (with_pods_added_back(free, own), True) if own else (free, False)
+
+
 def _sticky_target(candidates: Sequence[Candidate], *, proposed: str | None) -> Candidate | None:
     """The target of the group's open proposal, while it still fits: proposals stay stable."""
     return next((c for c in candidates if c.fits and c.cluster == proposed), None)
 
 
 def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candidate, ...]:
-    capacity, pods = context.capacity, context.pods
+    capacity = context.capacity
     vetoes = {v.target: v for v in context.vetoes.get(group.name, ()) if v.until > context.now}
     found = []
     for cluster in context.fleet.config.clusters:
@@ -463,11 +470,8 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
             found.append(Candidate(cluster.name, fits=False, detail=detail))
             continue
         # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
-        free = capacity.free[cluster.name]
-        own = pods[cluster.name].get(group.name, [])
+        free, own = _room_for(group, cluster.name, context=context)
         rankings = None if own else capacity.rankings.setdefault(cluster.name, Rankings())
-        if own:
-            free = with_pods_added_back(free, own)
         fit = fits_group(
             demand.shapes,
             cluster=cluster.name,

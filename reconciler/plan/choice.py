@@ -18,6 +18,8 @@ class Candidate:
     detail: str  # plain words: where it would land, or what is short, or why it was not tried
     placements: tuple[Placement, ...] = ()
     headroom: float = 0.0  # mean fraction of CPU and memory left free after the move
+    # False for a sure verdict (sure_fit): it fits, the pods were not placed node by node.
+    placed: bool = True
 
 
 def headroom(fit: FitResult, nodes: Sequence[Node]) -> float:

@@ -195,6 +195,8 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
                 "fits": c.fits,
                 "detail": c.detail,
                 "placements": [{"pod": p.pod, "node": p.node} for p in c.placements],
+                # False: the fit is sure without placing each pod (only the target is placed).
+                "placed": c.placed,
             }
             for c in decision.candidates
         ],

@@ -38,6 +38,8 @@ class FitResult:
     placements: tuple[Placement, ...] = ()
     short: str = ""  # plain words, e.g. "short 6 CPU on the best node for ..."
     free_after: Mapping[str, int] = dataclasses.field(default_factory=dict)  # cluster total
+    # False when the verdict came from sure_fit's bound: the pods were not placed node by node.
+    placed: bool = True
 
 
 def free_on_nodes(
@@ -96,6 +98,12 @@ class Rankings:
     # Whole fits by the group's sequence of shape keys and the reserve (see _Outcome).
     outcomes: dict[tuple[object, ...], _Outcome] = dataclasses.field(default_factory=dict)
 
+    def names_unique(self, nodes: Sequence[Node]) -> bool:
+        """Whether no two nodes share a name (nodes that do share their room)."""
+        if self.unique_names is None:
+            self.unique_names = len({node.name for node in nodes}) == len(nodes)
+        return self.unique_names
+
 
 @dataclasses.dataclass(frozen=True)
 class _Outcome:
@@ -122,6 +130,7 @@ def fits_group(
     free: Mapping[str, Mapping[str, int]],
     reserve: Resources,
     rankings: Rankings | None = None,
+    keys: Sequence[ShapeKey] | None = None,
 ) -> FitResult:
     """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands.
 
@@ -131,17 +140,16 @@ def fits_group(
     ranked again, every other node's score is unchanged.
     """
     shared = rankings if rankings is not None else Rankings()
-    if shared.unique_names is None:
-        shared.unique_names = len({node.name for node in nodes}) == len(nodes)
-    if not shared.unique_names:
+    if not shared.names_unique(nodes):
         return _fits_group_node_by_node(
             shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve
         )
-    key = (tuple(_shape_key(shape) for shape in shapes), tuple(reserve.items()))
+    shape_keys = tuple(keys) if keys is not None else shape_keys_of(shapes)
+    key = (shape_keys, tuple(reserve.items()))
     outcome = shared.outcomes.get(key)
     if outcome is None:
         outcome = shared.outcomes[key] = _fit_outcome(
-            shapes, nodes=nodes, free=free, reserve=reserve, shared=shared
+            shapes, shape_keys, nodes=nodes, free=free, reserve=reserve, shared=shared
         )
     return _result_of(outcome, shapes, cluster=cluster, nodes=nodes)
 
@@ -168,6 +176,7 @@ def _result_of(
 
 def _fit_outcome(
     shapes: Sequence[PodShape],
+    shape_keys: Sequence[ShapeKey],
     *,
     nodes: Sequence[Node],
     free: Mapping[str, Mapping[str, int]],
@@ -181,8 +190,7 @@ def _fit_outcome(
     heap: list[_Entry] = []
     takers: frozenset[int] = frozenset()  # positions of the nodes that pass the filters
     heap_key: ShapeKey | None = None
-    for pod_index, shape in enumerate(shapes):
-        key = _shape_key(shape)
+    for pod_index, (shape, key) in enumerate(zip(shapes, shape_keys, strict=True)):
         if key != heap_key:
             heap, takers = _ranked(shape, key, nodes=nodes, free=free, rankings=shared)
             for position, charged_room in charged.items():
@@ -211,6 +219,11 @@ def _fit_outcome(
     if not verdict.fits:
         return _Outcome(short=verdict.short)
     return _Outcome(nodes=tuple(placed), total=total)
+
+
+def shape_keys_of(shapes: Sequence[PodShape]) -> tuple[ShapeKey, ...]:
+    """Each pod's key for the cached rankings; a group's keys serve all its candidates."""
+    return tuple(_shape_key(shape) for shape in shapes)
 
 
 def _shape_key(shape: PodShape) -> ShapeKey:

@@ -18,14 +18,17 @@ from reconciler.plan.failback import PASSES_NEEDED, fits_home, home_of
 from reconciler.plan.fit import (
     Placement,
     Rankings,
+    ShapeKey,
     charge_shape,
     fits_group,
     free_on_nodes,
+    shape_keys_of,
     with_pods_added_back,
 )
 from reconciler.plan.membership import declared_objects, pods_by_group
 from reconciler.plan.phases import phase_verdict, target_health
 from reconciler.plan.stuck import Health, StuckPod, judge
+from reconciler.plan.sure_fit import Needs, RoomBounds, needs_of, surely_fits
 from reconciler.problems import Problem
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
@@ -98,6 +101,8 @@ class _Capacity:
     # Per cluster, its nodes ranked per pod shape on `free` (see fits_group); emptied when
     # `free` changes, so the many fits of one pass score each node once per shape.
     rankings: dict[str, Rankings] = dataclasses.field(default_factory=dict)
+    # Per cluster, its room arranged for sure_fit's bound; told when `free` changes.
+    bounds: dict[str, RoomBounds] = dataclasses.field(default_factory=dict)
     reserves: dict[str, Resources] = dataclasses.field(default_factory=dict)
 
     def reserve(self, cluster: ClusterConfig) -> Resources:
@@ -113,6 +118,8 @@ class _Capacity:
         # Pair shapes with placements by position: shape names are not unique (a Deployment
         # and a ReplicaSet of the same name both make "<ns>/<name> replica 1").
         self.rankings.pop(cluster, None)
+        if cluster in self.bounds:
+            self.bounds[cluster].room_changed()
         room = self.free[cluster]
         for shape, placement in zip(shapes, placements, strict=True):
             charge_shape(room[placement.node], shape.requests)
@@ -226,6 +233,8 @@ class _Pass:
     proposed: Mapping[str, str]
     vetoes: Mapping[str, Sequence[Veto]]
     home_streaks: Mapping[str, int]
+    # Per stuck group, what its candidates all read of its pods (filled as groups are judged).
+    asks: dict[str, tuple[Needs, tuple[ShapeKey, ...]]] = dataclasses.field(default_factory=dict)
 
 
 def _decide(
@@ -276,8 +285,7 @@ def _decide(
             reason=reason,
             summary=f"{what} on {group.cluster}; not moved: {guards[0]}",
         )
-    target = _sticky_target(candidates, proposed=context.proposed.get(group.name))
-    target = target or pick_target(candidates, preferred=group.policy.preferred_clusters)
+    candidates, target = _placed_target(group, demand, candidates, context=context)
     if target is None:
         return Decision(
             **base,
@@ -435,6 +443,26 @@ def _sticky_target(candidates: Sequence[Candidate], *, proposed: str | None) -> 
     return next((c for c in candidates if c.fits and c.cluster == proposed), None)
 
 
+def _placed_target(
+    group: Group, demand: Demand, candidates: tuple[Candidate, ...], *, context: _Pass
+) -> tuple[tuple[Candidate, ...], Candidate | None]:
+    """The chosen target, its pods placed node by node (a sure verdict placed none).
+
+    The bound behind a sure verdict is proven, so the simulation agrees; were it ever not
+    to, its verdict replaces the sure one and the choice is made again.
+    """
+    while True:
+        target = _sticky_target(candidates, proposed=context.proposed.get(group.name))
+        target = target or pick_target(candidates, preferred=group.policy.preferred_clusters)
+        if target is None or target.placed:
+            return candidates, target
+        config = context.fleet.config.cluster(target.cluster)
+        if config is None:  # candidates come from the fleet's clusters: cannot happen
+            raise LookupError(f"no cluster {target.cluster} in the fleet")
+        placed = _candidate(group, demand, config, context=context, sure=False)
+        candidates = tuple(placed if c is target else c for c in candidates)
+
+
 def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candidate, ...]:
     capacity = context.capacity
     vetoes = {v.target: v for v in context.vetoes.get(group.name, ()) if v.until > context.now}
@@ -469,32 +497,52 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
             detail = "KubeRay is not installed (ray.io/v1 not served): the Ray objects cannot run"
             found.append(Candidate(cluster.name, fits=False, detail=detail))
             continue
-        # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
-        free, own = _room_for(group, cluster.name, context=context)
-        rankings = None if own else capacity.rankings.setdefault(cluster.name, Rankings())
+        found.append(_candidate(group, demand, cluster, context=context, sure=True))
+    return tuple(found)
+
+
+def _candidate(
+    group: Group, demand: Demand, config: ClusterConfig, *, context: _Pass, sure: bool
+) -> Candidate:
+    """A known cluster's verdict for the group: a sure one when `sure` and the bound allows."""
+    capacity, cluster = context.capacity, config.name
+    nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
+    # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
+    free, own = _room_for(group, cluster, context=context)
+    rankings = None if own else capacity.rankings.setdefault(cluster, Rankings())
+    needs, keys = context.asks.get(group.name) or context.asks.setdefault(
+        group.name, (needs_of(demand.shapes), shape_keys_of(demand.shapes))
+    )
+    fit = None
+    if sure and rankings is not None and rankings.names_unique(nodes):
+        bounds = capacity.bounds.setdefault(cluster, RoomBounds(nodes))
+        fit = surely_fits(needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds)
+    if fit is None:
         fit = fits_group(
             demand.shapes,
-            cluster=cluster.name,
-            nodes=state.nodes,
+            cluster=cluster,
+            nodes=nodes,
             free=free,
-            reserve=capacity.reserve(cluster),
+            reserve=reserve,
             rankings=rankings,
+            keys=keys,
         )
-        if not fit.fits:
-            found.append(Candidate(cluster.name, fits=False, detail=fit.short))
-            continue
-        nodes = sorted({p.node for p in fit.placements})
-        detail = f"fits one copy ({len(fit.placements)} pods on {', '.join(nodes) or 'no node'})"
-        found.append(
-            Candidate(
-                cluster.name,
-                fits=True,
-                detail=detail,
-                placements=fit.placements,
-                headroom=headroom(fit, state.nodes),
-            )
-        )
-    return tuple(found)
+    if not fit.fits:
+        return Candidate(cluster, fits=False, detail=fit.short)
+    pods = len(demand.shapes)
+    if fit.placed:
+        on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
+        detail = f"fits one copy ({pods} pods on {on})"
+    else:
+        detail = f"fits one copy ({pods} pods; at least {pods} nodes have room for each)"
+    return Candidate(
+        cluster,
+        fits=True,
+        detail=detail,
+        placements=fit.placements,
+        headroom=headroom(fit, nodes),
+        placed=fit.placed,
+    )
 
 
 def _guards(

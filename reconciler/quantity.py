@@ -74,7 +74,20 @@ def parse_quantity(raw: object) -> Fraction:
 
 def to_milli(raw: object) -> int:
     """Parse a quantity into integer milli-units, rounding up as Kubernetes does."""
-    return math.ceil(parse_quantity(raw) * 1000)
+    if type(raw) is not str:
+        return math.ceil(parse_quantity(raw) * 1000)
+    # A fleet writes the same few quantities ("500m", "2Gi") hundreds of thousands of times.
+    milli = _MILLI_OF_TEXT.get(raw)
+    if milli is None:
+        milli = math.ceil(parse_quantity(raw) * 1000)
+        if len(_MILLI_OF_TEXT) >= _MILLI_OF_TEXT_LIMIT:
+            _MILLI_OF_TEXT.clear()
+        _MILLI_OF_TEXT[raw] = milli
+    return milli
+
+
+_MILLI_OF_TEXT: dict[str, int] = {}  # only valid quantities: an error is raised every time
+_MILLI_OF_TEXT_LIMIT = 4096
 
 
 def resources_to_milli(raw: Mapping[str, object]) -> dict[str, int]:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler import quantity
 from reconciler.quantity import QuantityError, format_amount, parse_quantity, to_milli
 
 KI, MI, GI = 2**10, 2**20, 2**30
@@ -116,3 +117,19 @@ def test_equal_quantities_format_the_same(resource: str, a: str, b: str) -> None
 )
 def test_amounts_are_formatted_for_people(resource: str, raw: str, text: str) -> None:
     assert format_amount(resource, to_milli(raw)) == text
+
+
+def test_remembered_quantities_stay_exact_and_errors_are_raised_every_time() -> None:
+    # to_milli remembers the text of valid quantities (a fleet repeats a few of them).
+    for _ in range(3):
+        assert to_milli("500m") == 500
+        assert to_milli("1.5Gi") == 3 * 2**29 * 1000
+        with pytest.raises(QuantityError, match="'5 cores' is not a quantity"):
+            to_milli("5 cores")
+
+
+def test_the_memory_of_quantities_is_bounded() -> None:
+    for amount in range(10_000):  # more distinct texts than it keeps
+        assert to_milli(f"{amount}m") == amount
+    assert to_milli("2") == 2000
+    assert len(quantity._MILLI_OF_TEXT) <= quantity._MILLI_OF_TEXT_LIMIT

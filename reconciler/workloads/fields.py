@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -110,9 +109,7 @@ def pod_shape(
 
 def numbered(shape: PodShape, *, prefix: str, count: int) -> tuple[PodShape, ...]:
     """`count` copies of a shape named "<prefix> 1" to "<prefix> <count>", in creation order."""
-    return tuple(
-        dataclasses.replace(shape, name=f"{prefix} {index}") for index in range(1, count + 1)
-    )
+    return tuple(shape.renamed(f"{prefix} {index}") for index in range(1, count + 1))
 
 
 def claims_volumes(spec: Mapping[str, Any], *, path: str) -> bool:

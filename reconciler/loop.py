@@ -10,6 +10,7 @@ from pathlib import Path
 from reconciler.act.git_writer import Move, MoveResult, Workspace
 from reconciler.config import FleetConfig
 from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
+from reconciler.files import collector_paused
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
 from reconciler.plan.explain import commit_message
@@ -66,11 +67,13 @@ def read_states(
 
 def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -> Plan:
     """Read everything and decide, writing nothing."""
-    fleet = read_fleet(workspace.path)
-    states = read_states(status, fleet.config, now=now)
-    moved = {group: record.when for group, record in last_moves(read_moves(workspace.path)).items()}
-    streaks = load_streaks(workspace.path)
-    return make_plan(fleet, states, now=now, last_moves=moved, home_streaks=streaks)
+    # Millions of long-lived objects and no cycles: the collector would only walk them.
+    with collector_paused():
+        fleet = read_fleet(workspace.path)
+        states = read_states(status, fleet.config, now=now)
+        moved = {g: record.when for g, record in last_moves(read_moves(workspace.path)).items()}
+        streaks = load_streaks(workspace.path)
+        return make_plan(fleet, states, now=now, last_moves=moved, home_streaks=streaks)
 
 
 def run_pass(

@@ -21,6 +21,7 @@ from reconciler.act.move_pull_request import (
 )
 from reconciler.act.pull_requests import PullRequests
 from reconciler.failback_memory import load_streaks, next_streaks, save_streaks
+from reconciler.files import collector_paused
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.history import last_moves, read_moves
@@ -66,15 +67,16 @@ def run_pr_pass(
     fleet = read_fleet(workspace.path)
     memory = github_memory(pulls, fleet=fleet, workspace=workspace, now=now)
     open_moves = memory.open_moves
-    plan = make_plan(
-        fleet,
-        read_states(status, fleet.config, now=now),
-        now=now,
-        last_moves=memory.last_moves,
-        proposed={m.group: m.target for m in open_moves},
-        vetoes=memory.vetoes,
-        home_streaks=load_streaks(workspace.path),
-    )
+    with collector_paused():  # many long-lived objects, no cycles (see loop.plan_pass)
+        plan = make_plan(
+            fleet,
+            read_states(status, fleet.config, now=now),
+            now=now,
+            last_moves=memory.last_moves,
+            proposed={m.group: m.target for m in open_moves},
+            vetoes=memory.vetoes,
+            home_streaks=load_streaks(workspace.path),
+        )
     save_streaks(workspace.path, next_streaks(plan, load_streaks(workspace.path)))
     proposals: list[ProposalResult] = []
     withdrawals: list[ProposalResult] = []

@@ -254,7 +254,7 @@ def _ranked(
                 continue
             takers.append(index)
             node_room = free.get(node.name, {})
-            if _has_room(shape.requests, node_room):
+            if has_room(shape.requests, node_room):
                 score = node_score(shape.requests, node=node, room=node_room)
                 entries.append((-score, node.name, index, False))
         heapq.heapify(entries)
@@ -272,7 +272,7 @@ def _push_fresh(
     takers: frozenset[int],
 ) -> None:
     """Rank a node this fit has charged, on its room now."""
-    if index in takers and _has_room(shape.requests, node_room):
+    if index in takers and has_room(shape.requests, node_room):
         score = node_score(shape.requests, node=node, room=node_room)
         heapq.heappush(heap, (-score, node.name, index, True))
 
@@ -334,7 +334,7 @@ def best_node(
     best: Node | None = None
     best_score = 0
     for node in nodes:
-        if not eligible(shape, node) or not _has_room(shape.requests, room.get(node.name, {})):
+        if not eligible(shape, node) or not has_room(shape.requests, room.get(node.name, {})):
             continue
         score = node_score(shape.requests, node=node, room=room[node.name])
         if best is None or score > best_score or (score == best_score and node.name < best.name):
@@ -440,7 +440,8 @@ def _why_not_eligible(shape: PodShape, nodes: Sequence[Node]) -> str:
     return ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
 
 
-def _has_room(requests: Mapping[str, int], room: Mapping[str, int]) -> bool:
+def has_room(requests: Mapping[str, int], room: Mapping[str, int]) -> bool:
+    """Whether a node's room takes one pod with these requests (and its pod slot)."""
     if room.get("pods", 0) < POD_SLOT:
         return False
     return all(

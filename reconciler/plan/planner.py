@@ -534,7 +534,8 @@ def _candidate(
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"
     else:
-        detail = f"fits one copy ({pods} pods; at least {pods} nodes have room for each)"
+        detail = f"fits one copy ({pods} pods; enough nodes have room for every pod, "
+        detail += "not placed one by one)"
     return Candidate(
         cluster,
         fits=True,

@@ -1,18 +1,22 @@
 """A sure verdict without the simulation: when every pod of a group has room on enough nodes.
 
-`fit.fits_group` places a group's pods one by one, as the scheduler would. When each of the
-group's n pods has room on at least n nodes that pass its filters (on the cluster's free
-room before the group), every pod lands, wherever the scheduler puts the others: before a
-pod lands, the pods created ahead of it have charged fewer than n nodes, so one of its n
-nodes is untouched and still has room for it. The reserve is checked on the cluster's
-total free room, which does not depend on which node takes which pod. So the verdict is
-the simulation's verdict; only the node of each pod is not worked out.
+`fit.fits_group` places a group's pods one by one, as the scheduler would. Take one kind of
+pod in the group (same requests, same filters) and the nodes with room for it on the
+cluster's free room before the group. Only pods that have room on one of those nodes too
+can take it first (room only shrinks as pods land): say k pods, this kind's own included.
+If at least k nodes have room for the kind, every pod of the kind lands, wherever the
+scheduler puts the others: before it lands, fewer than k of those nodes were charged, so
+one is untouched and still has room. When that holds for every kind, the whole group
+lands. The reserve is checked on the cluster's total free room, which does not depend on
+which node takes which pod. So the verdict is the simulation's verdict; only the node of
+each pod is not worked out.
 
-Counting the nodes with room for a pod is itself a scan of the nodes, so a lower bound is
-used: of the nodes that pass the pod's filters, take away those short of each resource it
-asks for (a bisect in each resource's sorted free amounts). When the bound says less than
-n, or the reserve fails, the caller runs the simulation, which gives the exact verdict and
-says what is short.
+The check is cheap first: k is at most the group's n pods, and a lower bound on the nodes
+with room (of the nodes that pass the filters, take away those short of each resource the
+kind asks for, by bisect in sorted free amounts) settles most kinds. Only when that bound
+is under n are the nodes with room counted and the k pods that could take them. When the
+check fails, or the reserve does, the caller runs the simulation, which gives the exact
+verdict and says what is short.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import bisect
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from reconciler.plan.fit import POD_SLOT, FitResult, eligible, total_free
+from reconciler.plan.fit import POD_SLOT, FitResult, eligible, has_room, total_free
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -34,14 +38,14 @@ class Needs:
     """What a group asks of any cluster, worked out once for all its candidates."""
 
     pods: int
-    # Per distinct shape: its filters, a pod that has them, its positive requests.
-    kinds: tuple[tuple[FilterKey, PodShape, tuple[tuple[str, int], ...]], ...]
+    # Per kind of pod: its filters, one pod of the kind, its positive requests, how many.
+    kinds: tuple[tuple[FilterKey, PodShape, tuple[tuple[str, int], ...], int], ...]
     requested: Mapping[str, int]  # the sum of every pod's requests, its pod slots included
 
 
 def needs_of(shapes: Sequence[PodShape]) -> Needs:
     """A group's pods, grouped by what the sure bound reads of them."""
-    kinds: dict[tuple[FilterKey, tuple[tuple[str, int], ...]], PodShape] = {}
+    kinds: dict[tuple[FilterKey, tuple[tuple[str, int], ...]], tuple[PodShape, int]] = {}
     requested: dict[str, int] = {}
     for shape in shapes:
         filters = (
@@ -50,50 +54,62 @@ def needs_of(shapes: Sequence[PodShape]) -> Needs:
             shape.required_affinity,
         )
         asks = tuple((r, amount) for r, amount in shape.requests.items() if amount > 0)
-        kinds.setdefault((filters, asks), shape)
+        first, count = kinds.get((filters, asks), (shape, 0))
+        kinds[(filters, asks)] = (first, count + 1)
         for resource, amount in shape.requests.items():
             requested[resource] = requested.get(resource, 0) + amount
         requested["pods"] = requested.get("pods", 0) + POD_SLOT
     return Needs(
         pods=len(shapes),
-        kinds=tuple((filters, shape, asks) for (filters, asks), shape in kinds.items()),
+        kinds=tuple(
+            (filters, shape, asks, count) for (filters, asks), (shape, count) in kinds.items()
+        ),
         requested=requested,
     )
 
 
 @dataclasses.dataclass
 class RoomBounds:
-    """One cluster's free room, arranged for the bound: sorted free amounts per filter class.
+    """One cluster's free room, arranged for the bound: per filter class, the nodes that pass,
+    and per resource their free amounts in order.
 
     Which nodes pass a set of filters does not depend on the room, so it is kept when the
-    room changes (`room_changed`); the sorted amounts and the total are not.
+    room changes (`room_changed`); the ordered amounts and the total are not.
     """
 
     nodes: Sequence[Node]
-    passing: dict[FilterKey, list[int]] = dataclasses.field(default_factory=dict)
-    amounts: dict[tuple[FilterKey, str], list[int]] = dataclasses.field(default_factory=dict)
+    passing: dict[FilterKey, frozenset[int]] = dataclasses.field(default_factory=dict)
+    # Per filter class and resource: the free amounts, ascending, and the node of each.
+    amounts: dict[tuple[FilterKey, str], tuple[list[int], list[int]]] = dataclasses.field(
+        default_factory=dict
+    )
     total: dict[str, int] | None = None
 
     def room_changed(self) -> None:
         self.amounts.clear()
         self.total = None
 
-    def nodes_passing(self, filters: FilterKey, shape: PodShape) -> list[int]:
+    def nodes_passing(self, filters: FilterKey, shape: PodShape) -> frozenset[int]:
         found = self.passing.get(filters)
         if found is None:
-            found = self.passing[filters] = [
+            found = self.passing[filters] = frozenset(
                 index for index, node in enumerate(self.nodes) if eligible(shape, node)
-            ]
+            )
         return found
 
-    def sorted_free(
+    def ordered_free(
         self, filters: FilterKey, resource: str, *, free: Mapping[str, Mapping[str, int]]
-    ) -> list[int]:
+    ) -> tuple[list[int], list[int]]:
+        """The passing nodes' free amounts of one resource, ascending, and their positions."""
         found = self.amounts.get((filters, resource))
         if found is None:
-            found = self.amounts[(filters, resource)] = sorted(
-                free.get(self.nodes[index].name, {}).get(resource, 0)
+            pairs = sorted(
+                (free.get(self.nodes[index].name, {}).get(resource, 0), index)
                 for index in self.passing[filters]
+            )
+            found = self.amounts[(filters, resource)] = (
+                [amount for amount, _ in pairs],
+                [index for _, index in pairs],
             )
         return found
 
@@ -113,14 +129,17 @@ def surely_fits(
     """
     if needs.pods == 0:
         return None
-    for filters, shape, asks in needs.kinds:
+    for kind, (filters, shape, asks, _) in enumerate(needs.kinds):
         passing = bounds.nodes_passing(filters, shape)
-        room = len(passing)
-        if room < needs.pods:
-            return None
+        room, fewest = len(passing), (len(passing) + 1, "")
         for resource, amount in (*asks, ("pods", POD_SLOT)):
-            room -= bisect.bisect_left(bounds.sorted_free(filters, resource, free=free), amount)
-        if room < needs.pods:
+            amounts, _ = bounds.ordered_free(filters, resource, free=free)
+            short = bisect.bisect_left(amounts, amount)
+            room -= short
+            fewest = min(fewest, (len(amounts) - short, resource))
+        if room < needs.pods and not _enough_nodes_counted(
+            needs, kind, among=fewest[1], free=free, bounds=bounds
+        ):
             return None
     if bounds.total is None:
         bounds.total = total_free(bounds.nodes, free)
@@ -130,3 +149,36 @@ def surely_fits(
     if any(total.get(resource, 0) < kept for resource, kept in reserve.items()):
         return None  # the simulation words it
     return FitResult(cluster=cluster, fits=True, free_after=total, placed=False)
+
+
+def _enough_nodes_counted(
+    needs: Needs,
+    kind: int,
+    *,
+    among: str,
+    free: Mapping[str, Mapping[str, int]],
+    bounds: RoomBounds,
+) -> bool:
+    """The nodes with room for one kind, against the pods that could take one of them first.
+
+    The nodes with room are looked for among those with enough of `among`, the resource
+    the fewest nodes have enough of. A pod can only ever take a node that had room for it
+    before the group: room only shrinks as the group's pods land.
+    """
+    filters, shape, asks, _ = needs.kinds[kind]
+    wanted = dict(asks).get(among, POD_SLOT)
+    amounts, positions = bounds.ordered_free(filters, among, free=free)
+    roomy = [
+        position
+        for position in positions[bisect.bisect_left(amounts, wanted) :]
+        if has_room(shape.requests, free.get(bounds.nodes[position].name, {}))
+    ]
+    contenders = 0
+    for other, (other_filters, other_shape, _, count) in enumerate(needs.kinds):
+        if other == kind or any(
+            position in bounds.nodes_passing(other_filters, other_shape)
+            and has_room(other_shape.requests, free.get(bounds.nodes[position].name, {}))
+            for position in roomy
+        ):
+            contenders += count
+    return len(roomy) >= contenders

@@ -116,6 +116,24 @@ def test_the_reserve_is_left_to_the_simulation_which_words_it() -> None:
     assert sure(shapes, nodes, reserve=resources(cpu="6")) is not None
 
 
+def test_kinds_that_cannot_share_a_node_are_counted_apart() -> None:
+    # One head and three GPU workers; two plain nodes and three tainted GPU nodes. Fewer
+    # nodes than pods take either kind, but no head can take a GPU node (the taint) and no
+    # worker a plain one (no GPU there), so each kind has a node per pod of its own.
+    gpu_taint, tolerate = Taint("dedicated", "gpu"), Toleration("dedicated", "Equal", "gpu")
+    head = shape("head", cpu="2")
+    workers = [shape(f"w{i}", cpu="1", gpu=1, tolerations=[tolerate]) for i in range(3)]
+    nodes = [node("plain0"), node("plain1")]
+    nodes += [node(f"gpu{i}", gpu=1, taints=[gpu_taint]) for i in range(3)]
+    verdict = sure([head, *workers], nodes)
+    assert verdict is not None and verdict.fits
+    assert verdict.free_after == simulated([head, *workers], nodes).free_after
+    # Without the taint the head could take a GPU node first: three nodes for four pods.
+    open_nodes = [node("plain0"), node("plain1")] + [node(f"gpu{i}", gpu=1) for i in range(3)]
+    assert sure([head, *workers], open_nodes) is None
+    assert sure([*workers, head], open_nodes) is None  # the order of creation is no matter
+
+
 def test_an_empty_group_is_left_to_the_simulation() -> None:
     assert sure([], [node("n0")]) is None
 
@@ -202,6 +220,8 @@ def test_other_fitting_clusters_get_a_sure_verdict_and_the_target_its_placements
     assert target.placed and len(target.placements) == 2
     assert target.detail.startswith("fits one copy (2 pods on b")
     assert other.fits and not other.placed and other.placements == ()
-    assert other.detail == "fits one copy (2 pods; at least 2 nodes have room for each)"
+    assert other.detail == (
+        "fits one copy (2 pods; enough nodes have room for every pod, not placed one by one)"
+    )
     # Left free after the move: 4 of 8 CPU, 62 of 64Gi (each pod asks 2 CPU and 1Gi).
     assert other.headroom == (4 / 8 + 62 / 64) / 2

@@ -28,7 +28,7 @@ from reconciler.plan.fit import (
 from reconciler.plan.membership import declared_objects, pods_by_group
 from reconciler.plan.phases import phase_verdict, target_health
 from reconciler.plan.stuck import Health, StuckPod, judge
-from reconciler.plan.sure_fit import Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
 from reconciler.problems import Problem
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
@@ -103,6 +103,7 @@ class _Capacity:
     rankings: dict[str, Rankings] = dataclasses.field(default_factory=dict)
     # Per cluster, its room arranged for sure_fit's bound; told when `free` changes.
     bounds: dict[str, RoomBounds] = dataclasses.field(default_factory=dict)
+    filter_ids: FilterIds = dataclasses.field(default_factory=FilterIds)
     reserves: dict[str, Resources] = dataclasses.field(default_factory=dict)
 
     def reserve(self, cluster: ClusterConfig) -> Resources:
@@ -110,6 +111,18 @@ class _Capacity:
         found = self.reserves.get(cluster.name)
         if found is None:
             found = self.reserves[cluster.name] = cluster.reserve_milli
+        return found
+
+    def rankings_of(self, cluster: str) -> Rankings:
+        found = self.rankings.get(cluster)
+        if found is None:
+            found = self.rankings[cluster] = Rankings()
+        return found
+
+    def bounds_of(self, cluster: str) -> RoomBounds:
+        found = self.bounds.get(cluster)
+        if found is None:
+            found = self.bounds[cluster] = RoomBounds(self.states[cluster].nodes, self.filter_ids)
         return found
 
     def take(
@@ -509,14 +522,17 @@ def _candidate(
     nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
     # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
     free, own = _room_for(group, cluster, context=context)
-    rankings = None if own else capacity.rankings.setdefault(cluster, Rankings())
-    needs, keys = context.asks.get(group.name) or context.asks.setdefault(
-        group.name, (needs_of(demand.shapes), shape_keys_of(demand.shapes))
-    )
+    rankings = None if own else capacity.rankings_of(cluster)
+    asks = context.asks.get(group.name)
+    if asks is None:
+        needs = needs_of(demand.shapes, filter_ids=capacity.filter_ids)
+        asks = context.asks[group.name] = (needs, shape_keys_of(demand.shapes))
+    needs, keys = asks
     fit = None
     if sure and rankings is not None and rankings.names_unique(nodes):
-        bounds = capacity.bounds.setdefault(cluster, RoomBounds(nodes))
-        fit = surely_fits(needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds)
+        fit = surely_fits(
+            needs, cluster=cluster, free=free, reserve=reserve, bounds=capacity.bounds_of(cluster)
+        )
     if fit is None:
         fit = fits_group(
             demand.shapes,

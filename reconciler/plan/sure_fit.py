@@ -33,27 +33,42 @@ from reconciler.workloads.shapes import PodShape, Resources
 FilterKey = tuple[object, ...]
 
 
+@dataclasses.dataclass
+class FilterIds:
+    """Small numbers for filter classes, shared by a pass's Needs and RoomBounds.
+
+    The caches of RoomBounds are looked up for every candidate of every stuck group;
+    a number hashes at once, a class of tolerations and selectors does not.
+    """
+
+    ids: dict[FilterKey, int] = dataclasses.field(default_factory=dict)
+
+    def of(self, filters: FilterKey) -> int:
+        return self.ids.setdefault(filters, len(self.ids))
+
+
 @dataclasses.dataclass(frozen=True)
 class Needs:
     """What a group asks of any cluster, worked out once for all its candidates."""
 
     pods: int
-    # Per kind of pod: its filters, one pod of the kind, its positive requests, how many.
-    kinds: tuple[tuple[FilterKey, PodShape, tuple[tuple[str, int], ...], int], ...]
+    # Per kind of pod: its filters' id, one pod of the kind, its positive requests (with its
+    # pod slot), how many.
+    kinds: tuple[tuple[int, PodShape, tuple[tuple[str, int], ...], int], ...]
     requested: Mapping[str, int]  # the sum of every pod's requests, its pod slots included
+    filter_ids: FilterIds
 
 
-def needs_of(shapes: Sequence[PodShape]) -> Needs:
+def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
     """A group's pods, grouped by what the sure bound reads of them."""
-    kinds: dict[tuple[FilterKey, tuple[tuple[str, int], ...]], tuple[PodShape, int]] = {}
+    kinds: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[PodShape, int]] = {}
     requested: dict[str, int] = {}
     for shape in shapes:
-        filters = (
-            shape.tolerations,
-            tuple(shape.node_selector.items()),
-            shape.required_affinity,
+        filters = filter_ids.of(
+            (shape.tolerations, tuple(shape.node_selector.items()), shape.required_affinity)
         )
         asks = tuple((r, amount) for r, amount in shape.requests.items() if amount > 0)
+        asks += (("pods", POD_SLOT),)
         first, count = kinds.get((filters, asks), (shape, 0))
         kinds[(filters, asks)] = (first, count + 1)
         for resource, amount in shape.requests.items():
@@ -65,6 +80,7 @@ def needs_of(shapes: Sequence[PodShape]) -> Needs:
             (filters, shape, asks, count) for (filters, asks), (shape, count) in kinds.items()
         ),
         requested=requested,
+        filter_ids=filter_ids,
     )
 
 
@@ -78,9 +94,10 @@ class RoomBounds:
     """
 
     nodes: Sequence[Node]
-    passing: dict[FilterKey, frozenset[int]] = dataclasses.field(default_factory=dict)
+    filter_ids: FilterIds  # the ids of the Needs it answers
+    passing: dict[int, frozenset[int]] = dataclasses.field(default_factory=dict)
     # Per filter class and resource: the free amounts, ascending, and the node of each.
-    amounts: dict[tuple[FilterKey, str], tuple[list[int], list[int]]] = dataclasses.field(
+    amounts: dict[tuple[int, str], tuple[list[int], list[int]]] = dataclasses.field(
         default_factory=dict
     )
     total: dict[str, int] | None = None
@@ -89,7 +106,7 @@ class RoomBounds:
         self.amounts.clear()
         self.total = None
 
-    def nodes_passing(self, filters: FilterKey, shape: PodShape) -> frozenset[int]:
+    def nodes_passing(self, filters: int, shape: PodShape) -> frozenset[int]:
         found = self.passing.get(filters)
         if found is None:
             found = self.passing[filters] = frozenset(
@@ -98,7 +115,7 @@ class RoomBounds:
         return found
 
     def ordered_free(
-        self, filters: FilterKey, resource: str, *, free: Mapping[str, Mapping[str, int]]
+        self, filters: int, resource: str, *, free: Mapping[str, Mapping[str, int]]
     ) -> tuple[list[int], list[int]]:
         """The passing nodes' free amounts of one resource, ascending, and their positions."""
         found = self.amounts.get((filters, resource))
@@ -127,19 +144,20 @@ def surely_fits(
     `bounds` must describe `free` on nodes with unique names (nodes sharing a name share
     their room, and one charge would count twice).
     """
+    if needs.filter_ids is not bounds.filter_ids:
+        raise ValueError("the needs and the bounds number filter classes differently")
     if needs.pods == 0:
         return None
+    ordered = bounds.amounts  # read directly: this loop runs for every candidate of a pass
     for kind, (filters, shape, asks, _) in enumerate(needs.kinds):
-        passing = bounds.nodes_passing(filters, shape)
-        room, fewest = len(passing), (len(passing) + 1, "")
-        for resource, amount in (*asks, ("pods", POD_SLOT)):
-            amounts, _ = bounds.ordered_free(filters, resource, free=free)
-            short = bisect.bisect_left(amounts, amount)
-            room -= short
-            fewest = min(fewest, (len(amounts) - short, resource))
-        if room < needs.pods and not _enough_nodes_counted(
-            needs, kind, among=fewest[1], free=free, bounds=bounds
-        ):
+        room = len(bounds.nodes_passing(filters, shape))
+        if room >= needs.pods:
+            for resource, amount in asks:
+                found = ordered.get((filters, resource))
+                if found is None:
+                    found = bounds.ordered_free(filters, resource, free=free)
+                room -= bisect.bisect_left(found[0], amount)
+        if room < needs.pods and not _enough_nodes_counted(needs, kind, free=free, bounds=bounds):
             return None
     if bounds.total is None:
         bounds.total = total_free(bounds.nodes, free)
@@ -155,22 +173,23 @@ def _enough_nodes_counted(
     needs: Needs,
     kind: int,
     *,
-    among: str,
     free: Mapping[str, Mapping[str, int]],
     bounds: RoomBounds,
 ) -> bool:
     """The nodes with room for one kind, against the pods that could take one of them first.
 
-    The nodes with room are looked for among those with enough of `among`, the resource
-    the fewest nodes have enough of. A pod can only ever take a node that had room for it
+    The nodes with room are looked for among those with enough of the resource that the
+    fewest nodes have enough of. A pod can only ever take a node that had room for it
     before the group: room only shrinks as the group's pods land.
     """
     filters, shape, asks, _ = needs.kinds[kind]
-    wanted = dict(asks).get(among, POD_SLOT)
-    amounts, positions = bounds.ordered_free(filters, among, free=free)
+    enough = []  # per resource asked: the nodes with enough of it
+    for resource, amount in asks:
+        amounts, positions = bounds.ordered_free(filters, resource, free=free)
+        enough.append(positions[bisect.bisect_left(amounts, amount) :])
     roomy = [
         position
-        for position in positions[bisect.bisect_left(amounts, wanted) :]
+        for position in min(enough, key=len)
         if has_room(shape.requests, free.get(bounds.nodes[position].name, {}))
     ]
     contenders = 0

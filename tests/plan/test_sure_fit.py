@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.plan.fit import FitResult, fits_group, free_on_nodes
 from reconciler.plan.planner import make_plan
-from reconciler.plan.sure_fit import RoomBounds, needs_of, surely_fits
+from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import Node, Pod
 from reconciler.workloads.shapes import PodShape
 
@@ -38,13 +39,13 @@ def sure(
     *,
     reserve: Mapping[str, int] | None = None,
 ) -> FitResult | None:
-    state = cluster_state("c", nodes, pods)
+    state, filter_ids = cluster_state("c", nodes, pods), FilterIds()
     return surely_fits(
-        needs_of(shapes),
+        needs_of(shapes, filter_ids=filter_ids),
         cluster="c",
         free=free_on_nodes(state),
         reserve=reserve or {},
-        bounds=RoomBounds(state.nodes),
+        bounds=RoomBounds(state.nodes, filter_ids),
     )
 
 
@@ -132,6 +133,19 @@ def test_kinds_that_cannot_share_a_node_are_counted_apart() -> None:
     open_nodes = [node("plain0"), node("plain1")] + [node(f"gpu{i}", gpu=1) for i in range(3)]
     assert sure([head, *workers], open_nodes) is None
     assert sure([*workers, head], open_nodes) is None  # the order of creation is no matter
+
+
+def test_needs_and_bounds_must_number_filters_alike() -> None:
+    state = cluster_state("c", [node("n0")])
+    needs = needs_of([shape()], filter_ids=FilterIds())
+    with pytest.raises(ValueError, match="number filter classes differently"):
+        surely_fits(
+            needs,
+            cluster="c",
+            free=free_on_nodes(state),
+            reserve={},
+            bounds=RoomBounds(state.nodes, FilterIds()),
+        )
 
 
 def test_an_empty_group_is_left_to_the_simulation() -> None:

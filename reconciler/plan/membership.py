@@ -25,11 +25,39 @@ def pods_by_group(state: ClusterState, declared: Mapping[ObjectKey, str]) -> dic
     """Group a cluster's pods by the group that declares their top owner (others dropped)."""
     objects = _ObjectLookup(state.objects)
     found: dict[str, list[Pod]] = {}
+    # The replicas of one workload share their owner (or RayCluster) and so their group:
+    # walk the chain once per owner, not once per pod.
+    by_owner: dict[tuple[str, ...], str | None] = {}
     for pod in state.pods:
-        group = group_of_pod(pod, declared=declared, objects=objects)
-        if group is not None:
-            found.setdefault(group, []).append(pod)
+        own = declared.get(("Pod", pod.namespace, pod.name))
+        if own is None:
+            key = _owner_key(pod)
+            if key is None:
+                own = group_of_pod(pod, declared=declared, objects=objects)
+            elif key in by_owner:
+                own = by_owner[key]
+            else:
+                own = by_owner[key] = group_of_pod(pod, declared=declared, objects=objects)
+        if own is not None:
+            found.setdefault(own, []).append(pod)
     return found
+
+
+def _owner_key(pod: Pod) -> tuple[str, ...] | None:
+    """What group_of_pod reads of a pod other than its own name; None when unsure."""
+    ray_cluster = pod.labels.get("ray.io/cluster")
+    if ray_cluster:
+        # The owners are only walked when the RayCluster leads nowhere: key on both.
+        if len(pod.owners) > 1:
+            return None
+        owner = pod.owners[0] if pod.owners else None
+        if owner is None:
+            return ("ray", pod.namespace, ray_cluster)
+        return ("ray", pod.namespace, ray_cluster, owner.kind, owner.name, owner.uid)
+    if len(pod.owners) != 1:
+        return None
+    owner = pod.owners[0]
+    return ("owner", pod.namespace, owner.kind, owner.name, owner.uid)
 
 
 def group_of_pod(

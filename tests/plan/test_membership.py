@@ -65,6 +65,19 @@ def test_pod_replica_set_deployment() -> None:
     assert membership([web_pod], [replica_set]) == {"web": ["web-7d9f8-abcde"]}
 
 
+def test_pods_sharing_an_owner_share_a_group_unless_one_is_declared_itself() -> None:
+    # The owner chain is walked once per owner; a pod declared by name still wins, and the
+    # same owner name in another namespace is another owner.
+    rs = owner("ReplicaSet", "web-7d9f8", uid="rs-1")
+    pods = [
+        pod("web-7d9f8-aaaaa", namespace="shop", owners=[rs]),
+        pod("solo", namespace="shop", owners=[rs]),
+        pod("web-7d9f8-bbbbb", namespace="shop", owners=[rs]),
+        pod("web-7d9f8-ccccc", namespace="other", owners=[rs]),
+    ]
+    assert membership(pods) == {"web": ["web-7d9f8-aaaaa", "web-7d9f8-bbbbb"], "solo": ["solo"]}
+
+
 def test_replica_set_not_read_falls_back_to_its_name() -> None:
     web_pod = pod("web-7d9f8-abcde", namespace="shop", owners=[owner("ReplicaSet", "web-7d9f8")])
     assert membership([web_pod]) == {"web": ["web-7d9f8-abcde"]}

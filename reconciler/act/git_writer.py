@@ -3,31 +3,50 @@
 The commit is built without touching the checkout (`move_commit`) and, when there is a
 remote, pushed first: origin gets it before the local branch moves, so a crash never
 leaves a local commit that origin lacks. The local branch and its checkout then follow
-(`branch.advance`: compare-and-swap on the ref, then a read-tree that refuses rather
-than overwrite local changes). A lost push race is rebuilt on the new remote tip and
-retried with backoff; a real conflict is reported, never forced.
+(`branch.advance`: compare-and-swap on the ref, then the two-way merge of read-tree,
+which refuses rather than overwrite local changes). A lost push race is rebuilt on the
+new remote tip and retried with backoff; a real conflict is reported, never forced.
+
+A move runs its slow questions side by side: the local-changes `git status` and the
+origin lookup run as their own processes while the commit is built (one `cat-file` and
+one `mktree` process serve every tree read and written), and what the checkout update
+needs is found while the push runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reconciler.act import clone, kustomization
+from reconciler.act.already_moved import commit_that_moved
+from reconciler.act.base_tree import BatchTree
 from reconciler.act.branch import (
+    CheckoutUpdate,
     InterruptedMoveError,
     advance,
     finish_interrupted_move,
     is_ancestor,
     is_checked_out,
 )
-from reconciler.act.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, git_text, run_git
+from reconciler.act.git_command import (
+    NETWORK_TIMEOUT,
+    GitError,
+    git_succeeds,
+    git_text,
+    run_git,
+    start_git,
+)
+from reconciler.act.local_changes import LocalChanges
 from reconciler.act.move_commit import MovePaths, MoveRefused, build_move_commit, scratch_objects
 from reconciler.act.phase_commit import build_phase_commit
+from reconciler.act.tree_objects import ObjectReader, TreeObjects, UnusualTree
 
 log = logging.getLogger(__name__)
 
@@ -212,31 +231,121 @@ class Workspace:
         With a remote the commit is pushed first and the local branch follows only once
         origin has it, so a crash never leaves a local commit that origin lacks.
         """
-        base = self.head()
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
-        pushed = push and self.has_origin()
-        try:
-            self._check_no_local_changes(move, paths)
-            done_by = self._move_commit_on(move, tip=base)
+        with contextlib.ExitStack() as running:
+            objects = running.enter_context(TreeObjects(self.path))
+            # These two questions run as their own processes while the commit is built.
+            origin = start_git(["remote", "get-url", "origin"], cwd=self.path) if push else None
+            if origin is not None:
+                running.callback(origin.stop)
+            local_changes = LocalChanges(self.path, paths=paths.all())
+            running.callback(local_changes.stop)
+            base = self.head()
+            try:
+                done_by, new = self._prepare(
+                    move, base=base, author=author, objects=objects, checks=local_changes
+                )
+            except MoveRefused as refused:
+                return MoveResult(move.group, "", False, error=str(refused))
+            except GitError as failure:
+                error = f"cannot move {move.group}: {failure}"
+                return MoveResult(move.group, "", False, error=error)
+            pushed = origin is not None and origin.succeeded()
             if done_by:  # the branch moved on under this pass, with this very move
                 return MoveResult(move.group, done_by, pushed, already_moved=True)
-            new = self._build(move, base=base, author=author)
+            return self._publish(
+                move, base=base, new=new, pushed=pushed, author=author, reader=objects.reader
+            )
+
+    def _prepare(
+        self,
+        move: Move,
+        *,
+        base: str,
+        author: tuple[str, str],
+        objects: TreeObjects,
+        checks: LocalChanges,
+    ) -> tuple[str, str]:
+        """('', the new commit), or (the commit that already made this move, '').
+
+        Local changes in the move's paths are reported before anything else went wrong.
+        """
+        if not is_checked_out(self.path, branch=self.branch):
+            checks.stop()  # the files here are not the branch's: nothing to check
+        try:
+            done_by = self._move_commit_on(move, tip=base, objects=objects)
+            new = "" if done_by else self._build(move, base=base, author=author, objects=objects)
+        except Exception:
+            checks.refuse_if_any(move.group)
+            raise
+        checks.refuse_if_any(move.group)
+        return done_by, new
+
+    def _publish(
+        self,
+        move: Move,
+        *,
+        base: str,
+        new: str,
+        pushed: bool,
+        author: tuple[str, str],
+        reader: ObjectReader,
+    ) -> MoveResult:
+        """Push the new commit (when there is an origin), then let the branch follow.
+
+        While the push runs, the trees for the checkout update are prepared, and the two
+        kustomizations the commit leaves are parsed for the next move that edits them.
+        """
+        with CheckoutUpdate(self.path, old=base, new=new, reader=reader) as update:
             if pushed:
-                outcome = self._push_with_retries(move, base=base, commit=new, author=author)
+
+                def meanwhile() -> None:
+                    update.prepare()
+                    _remember_listings(reader, commit=new, move=move)
+
+                outcome = self._push_meanwhile(
+                    move, base=base, commit=new, author=author, meanwhile=meanwhile
+                )
                 if isinstance(outcome, MoveResult):
                     return outcome
-                new = outcome
-        except MoveRefused as refused:
-            return MoveResult(move.group, "", False, error=str(refused))
-        except GitError as failure:
-            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {failure}")
-        error = advance(self.path, branch=self.branch, old=base, new=new)
+                new = outcome  # another commit when it was rebuilt on a new tip of origin
+            error = advance(
+                self.path, branch=self.branch, old=base, new=new, reader=reader, update=update
+            )
         if not error:
             return MoveResult(move.group, new, pushed)
         if not pushed:
             return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {error}")
         log.warning("pushed %s, but %s cannot follow: %s", new[:12], self.path, error)
         return MoveResult(move.group, new, True)
+
+    def _push_meanwhile(
+        self,
+        move: Move,
+        *,
+        base: str,
+        commit: str,
+        author: tuple[str, str],
+        meanwhile: Callable[[], None],
+    ) -> str | MoveResult:
+        """`_push_with_retries`, with `meanwhile` run in a thread of its own until it ends."""
+
+        def work() -> None:
+            try:
+                meanwhile()
+            except Exception:  # only work done ahead: what it missed is done when needed
+                log.debug("the work done while pushing failed", exc_info=True)
+
+        helper = threading.Thread(target=work, name="placement-meanwhile", daemon=True)
+        helper.start()
+        try:
+            return self._push_with_retries(move, base=base, commit=commit, author=author)
+        except MoveRefused as refused:
+            return MoveResult(move.group, "", False, error=str(refused))
+        except GitError as failure:
+            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {failure}")
+        finally:
+            helper.join()
 
     def _push_with_retries(
         self, move: Move, *, base: str, commit: str, author: tuple[str, str]
@@ -277,32 +386,17 @@ class Workspace:
         error = f"cannot move {move.group}: {problem}; nothing was pushed"
         return MoveResult(move.group, "", False, error=error)
 
-    def _move_commit_on(self, move: Move, *, tip: str) -> str:
+    def _move_commit_on(self, move: Move, *, tip: str, objects: TreeObjects | None = None) -> str:
         """The commit of tip's history that made this move, when tip has the group moved.
 
-        '' unless at tip the group is at the target (directory and listing) and gone from
-        the source. Only for a whole-group move: a phase of make-before-break is not
-        recognised here (it is rebuilt, or reported as a conflict).
+        Only for a whole-group move: a phase of make-before-break is not recognised here
+        (it is rebuilt, or reported as a conflict).
         """
         if move.phase:
             return ""
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
-        if git_succeeds(["cat-file", "-e", f"{tip}:{paths.source_dir}"], cwd=self.path):
-            return ""
-        if not git_succeeds(["cat-file", "-e", f"{tip}:{paths.target_dir}"], cwd=self.path):
-            return ""
-        listing = run_git(
-            ["cat-file", "-p", f"{tip}:{paths.target_kustomization}"], cwd=self.path, check=False
-        )
-        try:
-            listed = listing.returncode == 0 and kustomization.lists_group(
-                listing.stdout.decode(), move.group
-            )
-        except kustomization.KustomizationError:
-            return ""
-        if not listed:
-            return ""
-        return git_text(["rev-list", "-1", tip, "--", paths.source_dir], cwd=self.path)
+        reader = objects.reader if objects is not None else None
+        return commit_that_moved(self.path, paths=paths, group=move.group, tip=tip, reader=reader)
 
     def _build(
         self,
@@ -311,6 +405,7 @@ class Workspace:
         base: str,
         author: tuple[str, str],
         env: Mapping[str, str] | None = None,
+        objects: TreeObjects | None = None,
     ) -> str:
         if move.phase:
             return build_phase_commit(
@@ -324,6 +419,7 @@ class Workspace:
                 message=move.message,
                 author=author,
                 env=env,
+                objects=objects,
             )
         return build_move_commit(
             self.path,
@@ -334,6 +430,7 @@ class Workspace:
             message=move.message,
             author=author,
             env=env,
+            objects=objects,
         )
 
     def _push(self, commit: str) -> str:
@@ -372,16 +469,6 @@ class Workspace:
             raise error
         return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=self.path)
 
-    def _check_no_local_changes(self, move: Move, paths: MovePaths) -> None:
-        if not is_checked_out(self.path, branch=self.branch):
-            return
-        status = git_text(
-            ["status", "--porcelain", "--untracked-files=all", "--", *paths.all()], cwd=self.path
-        )
-        if status:
-            changed = ", ".join(line[3:] for line in status.splitlines())
-            raise MoveRefused(move.group, f"the checkout has local changes in {changed}")
-
     def _finish_interrupted_move(self) -> None:
         try:
             finish_interrupted_move(self.path)
@@ -395,3 +482,16 @@ class Workspace:
         if not git_succeeds(["rev-parse", "--verify", "-q", tracking], cwd=self.path):
             raise WorkspaceError(f"{self.path} has no branch {self.branch}")
         run_git(["update-ref", self._ref, tracking, ""], cwd=self.path)
+
+
+def _remember_listings(reader: ObjectReader, *, commit: str, move: Move) -> None:
+    """Parse the commit's two kustomizations ahead (see `kustomization.remember`)."""
+    paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
+    try:
+        tree = BatchTree(reader, base=commit)
+        for path in (paths.source_kustomization, paths.target_kustomization):
+            listing = tree.blob(path)
+            if listing is not None:
+                kustomization.remember(listing.text)
+    except (UnusualTree, GitError, UnicodeDecodeError) as error:
+        log.debug("not parsing the kustomizations of %s ahead: %s", commit[:12], error)

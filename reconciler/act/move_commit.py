@@ -1,11 +1,14 @@
 """Write the commit that moves one group, using git plumbing only.
 
-The commit is built in a private index file (GIT_INDEX_FILE in a temporary directory):
-the base tree is read into it, the group's entries are re-added under the target path
-with the same blob ids and modes, the two edited kustomization blobs are written, and
-`git write-tree` + `git commit-tree` make the commit. Nothing here touches the working
-tree, the real index or any ref, so a failure or a crash at any point leaves the
-repository as it was (at most some unreachable objects, which `git gc` removes).
+The commit is built beside the checkout: the few trees on the group's paths are read
+through one `cat-file --batch` process and written again with one `mktree --batch`
+(`tree_edit`), the group's files keep their blob ids and modes under the target path,
+the two edited kustomization blobs are written, and `git commit-tree` makes the commit.
+The result is the tree that `read-tree` + `update-index --index-info` + `write-tree`
+in a private index would write, which remains the way for trees the batch route finds
+unusual. Nothing here touches the working tree, the real index or any ref, so a failure
+or a crash at any point leaves the repository as it was (at most some unreachable
+objects, which `git gc` removes).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
-from reconciler.act.git_command import git_succeeds, git_text, run_git
+from reconciler.act.base_tree import BaseTree, BatchTree, Blob, CommandTree
+from reconciler.act.git_command import git_text, run_git
+from reconciler.act.tree_edit import FileEdit, edited_tree
+from reconciler.act.tree_objects import TreeObjects, UnusualTree, objects_for
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NEW_FILE_MODE = "100644"
@@ -60,14 +66,6 @@ class MovePaths:
         ]
 
 
-@dataclasses.dataclass(frozen=True)
-class _TreeEntry:
-    mode: str
-    kind: str
-    sha: str
-    path: str
-
-
 def build_move_commit(
     repo: Path,
     *,
@@ -78,38 +76,65 @@ def build_move_commit(
     message: str,
     author: tuple[str, str],
     env: Mapping[str, str] | None = None,
+    objects: TreeObjects | None = None,
 ) -> str:
     """Write the commit moving the group from source to target on top of base; its sha."""
     _check_names(group=group, source=source, target=target)
-    paths = MovePaths.of(group=group, source=source, target=target)
     env = dict(env or {})
-    moved = _list_tree(repo, base, paths.source_dir, env=env)
+    with objects_for(repo, env=env, shared=objects) as batch:
+        try:
+            edit = _move_edit(
+                BatchTree(batch.reader, base=base), group=group, source=source, target=target
+            )
+        except UnusualTree:
+            edit = _move_edit(
+                CommandTree(repo, base=base, env=env), group=group, source=source, target=target
+            )
+        return commit_tree_edit(
+            repo,
+            base=base,
+            removed=edit.removed,
+            added=edit.added,
+            written=edit.written,
+            message=message,
+            author=author,
+            env=env,
+            objects=batch,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeChange:
+    """A commit's change to its base: files removed, existing blobs added, files written."""
+
+    removed: list[str]
+    added: list[tuple[str, str, str]]  # (mode, sha, path)
+    written: dict[str, tuple[str, str]]  # path: (mode, text)
+
+
+def _move_edit(tree: BaseTree, *, group: str, source: str, target: str) -> TreeChange:
+    paths = MovePaths.of(group=group, source=source, target=target)
+    moved = tree.files_under(paths.source_dir)
     if not moved or any(not e.path.startswith(paths.source_dir + "/") for e in moved):
         raise MoveRefused(group, f"{paths.source_dir} does not exist")
-    if git_succeeds(["cat-file", "-e", f"{base}:{paths.target_dir}"], cwd=repo, env=env):
+    if tree.exists(paths.target_dir):
         raise MoveRefused(group, f"{paths.target_dir} already exists")
-    source_k = _blob(repo, base, paths.source_kustomization, env=env)
+    source_k = tree.blob(paths.source_kustomization)
     if source_k is None:
         raise MoveRefused(group, f"{paths.source_kustomization} does not exist")
-    target_k = _blob(repo, base, paths.target_kustomization, env=env)
+    target_k = tree.blob(paths.target_kustomization)
     source_text, target_text = _edited_kustomizations(
         group, paths=paths, source=source_k, target=target_k
     )
-
     prefix = len(paths.source_dir)
     target_mode = target_k.mode if target_k else _NEW_FILE_MODE
-    return commit_tree_edit(
-        repo,
-        base=base,
+    return TreeChange(
         removed=[entry.path for entry in moved],
         added=[(e.mode, e.sha, f"{paths.target_dir}{e.path[prefix:]}") for e in moved],
         written={
             paths.source_kustomization: (source_k.mode, source_text),
             paths.target_kustomization: (target_mode, target_text),
         },
-        message=message,
-        author=author,
-        env=env,
     )
 
 
@@ -123,9 +148,86 @@ def commit_tree_edit(
     message: str,
     author: tuple[str, str],
     env: Mapping[str, str],
+    objects: TreeObjects | None = None,
 ) -> str:
     """Commit on top of base: paths removed, existing blobs added (mode, sha, path), files
-    written ({path: (mode, text)}); built in a private index, touching no ref or checkout."""
+    written ({path: (mode, text)}); touching no ref, index or checkout."""
+    removed, added = list(removed), list(added)
+    tree = None
+    if objects is not None:
+        with contextlib.suppress(UnusualTree):
+            tree = _tree_in_batch(
+                repo, objects, base=base, removed=removed, added=added, written=written, env=env
+            )
+    if tree is None:
+        tree = _tree_in_private_index(
+            repo, base=base, removed=removed, added=added, written=written, env=env
+        )
+    name, email = author
+    identity = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    body = message if message.endswith("\n") else message + "\n"
+    return git_text(
+        ["commit-tree", tree, "-p", base, "-F", "-"],
+        cwd=repo,
+        env={**env, **identity},
+        stdin=body.encode(),
+    )
+
+
+def _tree_in_batch(
+    repo: Path,
+    objects: TreeObjects,
+    *,
+    base: str,
+    removed: list[str],
+    added: list[tuple[str, str, str]],
+    written: Mapping[str, tuple[str, str]],
+    env: Mapping[str, str],
+) -> str:
+    """The edited tree, rewriting only the trees on the edited paths (see tree_edit)."""
+    found = objects.reader.tree(f"{base}^{{tree}}")
+    if found is None:
+        raise UnusualTree(f"{base} has no tree")
+    edits: dict[str, FileEdit] = dict.fromkeys(removed)
+    edits.update({path: (mode, sha) for mode, sha, path in added})
+    blobs = _write_blobs(repo, [text for _, text in written.values()], env=env)
+    for (path, (mode, _)), sha in zip(written.items(), blobs, strict=True):
+        edits[path] = (mode, sha)
+    return edited_tree(objects.reader, objects.writer, base_tree=found[0], edits=edits)
+
+
+def _write_blobs(repo: Path, texts: list[str], *, env: Mapping[str, str]) -> list[str]:
+    """Write each text as a blob, as it is (no filters), with one hash-object; their ids."""
+    if not texts:
+        return []
+    with tempfile.TemporaryDirectory(prefix="placement-blobs-") as scratch:
+        files = []
+        for number, text in enumerate(texts):
+            file = Path(scratch) / str(number)
+            file.write_bytes(text.encode())
+            files.append(str(file))
+        out = git_text(["hash-object", "-w", "--no-filters", "--", *files], cwd=repo, env=env)
+    blobs = out.split()
+    if len(blobs) != len(texts):
+        raise UnusualTree(f"hash-object wrote {len(blobs)} blobs for {len(texts)} files")
+    return blobs
+
+
+def _tree_in_private_index(
+    repo: Path,
+    *,
+    base: str,
+    removed: list[str],
+    added: list[tuple[str, str, str]],
+    written: Mapping[str, tuple[str, str]],
+    env: Mapping[str, str],
+) -> str:
+    """The edited tree, built in a private index: read-tree, update-index, write-tree."""
     with _private_index(env) as index_env:
         run_git(["read-tree", base], cwd=repo, env=index_env)
         zero = "0" * len(base)
@@ -141,21 +243,7 @@ def commit_tree_edit(
             lines.append(f"{mode} {sha}\t{path}")
         index_info = "".join(line + "\0" for line in lines).encode()
         run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=index_info)
-        tree = git_text(["write-tree"], cwd=repo, env=index_env)
-    name, email = author
-    identity = {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
-    body = message if message.endswith("\n") else message + "\n"
-    return git_text(
-        ["commit-tree", tree, "-p", base, "-F", "-"],
-        cwd=repo,
-        env={**env, **identity},
-        stdin=body.encode(),
-    )
+        return git_text(["write-tree"], cwd=repo, env=index_env)
 
 
 @contextlib.contextmanager
@@ -183,12 +271,13 @@ def _check_names(*, group: str, source: str, target: str) -> None:
 
 
 def _edited_kustomizations(
-    group: str, *, paths: MovePaths, source: _Blob, target: _Blob | None
+    group: str, *, paths: MovePaths, source: Blob, target: Blob | None
 ) -> tuple[str, str]:
-    if not kustomization.lists_group(source.text, group):
+    listing = kustomization.parse(source.text)
+    if not listing.lists_group(group):
         raise MoveRefused(group, f"it is not listed in {paths.source_kustomization}")
     try:
-        source_text = kustomization.without_group(source.text, group)
+        source_text = listing.without_group(group)
     except kustomization.KustomizationError as error:
         raise MoveRefused(group, f"cannot edit {paths.source_kustomization}: {error}") from error
     try:
@@ -196,33 +285,6 @@ def _edited_kustomizations(
     except kustomization.KustomizationError as error:
         raise MoveRefused(group, f"cannot edit {paths.target_kustomization}: {error}") from error
     return source_text, target_text
-
-
-@dataclasses.dataclass(frozen=True)
-class _Blob:
-    mode: str
-    text: str
-
-
-def _blob(repo: Path, base: str, path: str, *, env: Mapping[str, str]) -> _Blob | None:
-    entries = [e for e in _list_tree(repo, base, path, env=env) if e.path == path]
-    if not entries or entries[0].kind != "blob":
-        return None
-    content = run_git(["cat-file", "blob", entries[0].sha], cwd=repo, env=env).stdout
-    return _Blob(mode=entries[0].mode, text=content.decode())
-
-
-def _list_tree(repo: Path, base: str, path: str, *, env: Mapping[str, str]) -> list[_TreeEntry]:
-    """Every blob (and submodule link) at or under path in base, recursively."""
-    out = run_git(["ls-tree", "-r", "-z", "--full-tree", base, "--", path], cwd=repo, env=env)
-    entries = []
-    for record in out.stdout.decode().split("\0"):
-        if not record:
-            continue
-        meta, entry_path = record.split("\t", 1)
-        mode, kind, sha = meta.split()
-        entries.append(_TreeEntry(mode=mode, kind=kind, sha=sha, path=entry_path))
-    return entries
 
 
 @contextlib.contextmanager

@@ -5,7 +5,8 @@
 - finish: the source copy leaves (directory and kustomization entry); the marker is cleared.
 - revert: the target copy leaves instead; the marker is cleared at the source.
 
-Like build_move_commit, nothing here touches a working tree, an index or a ref.
+Like build_move_commit, nothing here touches a working tree, an index or a ref, and the
+trees are read and written through the batch processes when they allow it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
+from reconciler.act.base_tree import BaseTree, BatchTree, Blob, CommandTree
 from reconciler.act.move_commit import (
     MovePaths,
     MoveRefused,
-    _Blob,
-    _blob,
+    TreeChange,
     _check_names,
-    _list_tree,
     commit_tree_edit,
 )
 from reconciler.act.placement_file import (
@@ -28,6 +28,7 @@ from reconciler.act.placement_file import (
     with_move_marker,
     without_move_marker,
 )
+from reconciler.act.tree_objects import TreeObjects, UnusualTree, objects_for
 
 PHASES = ("copy", "finish", "revert")
 POLICY_FILE = "placement.yaml"
@@ -46,15 +47,38 @@ def build_phase_commit(
     message: str,
     author: tuple[str, str],
     env: Mapping[str, str] | None = None,
+    objects: TreeObjects | None = None,
 ) -> str:
     """Write the commit of one make-before-break phase on top of base; its sha."""
     if phase not in PHASES:
         raise MoveRefused(group, f"unknown phase {phase!r}")
     _check_names(group=group, source=source, target=target)
     env = dict(env or {})
+    with objects_for(repo, env=env, shared=objects) as batch:
+        how = {"group": group, "source": source, "target": target, "phase": phase}
+        try:
+            change = _phase_change(BatchTree(batch.reader, base=base), started=started, **how)
+        except UnusualTree:
+            change = _phase_change(CommandTree(repo, base=base, env=env), started=started, **how)
+        return commit_tree_edit(
+            repo,
+            base=base,
+            removed=change.removed,
+            added=change.added,
+            written=change.written,
+            message=message,
+            author=author,
+            env=env,
+            objects=batch,
+        )
+
+
+def _phase_change(
+    tree: BaseTree, *, group: str, source: str, target: str, phase: str, started: str
+) -> TreeChange:
     paths = MovePaths.of(group=group, source=source, target=target)
-    at_source = _list_tree(repo, base, paths.source_dir + "/", env=env)
-    at_target = _list_tree(repo, base, paths.target_dir + "/", env=env)
+    at_source = tree.files_under(paths.source_dir + "/")
+    at_target = tree.files_under(paths.target_dir + "/")
     if not at_source:
         raise MoveRefused(group, f"{paths.source_dir} does not exist")
     if phase == "copy" and at_target:
@@ -63,15 +87,13 @@ def build_phase_commit(
         raise MoveRefused(group, f"{paths.target_dir} does not exist: no move in progress")
     try:
         writes, removals = _edits(
-            repo,
-            base,
+            tree,
             paths=paths,
             group=group,
             phase=phase,
             started=started,
             source=source,
             target=target,
-            env=env,
         )
     except (kustomization.KustomizationError, PlacementFileError) as error:
         raise MoveRefused(group, str(error)) from error
@@ -86,21 +108,11 @@ def build_phase_commit(
     else:
         copies = []
     removed = at_source if phase == "finish" else at_target if phase == "revert" else []
-    return commit_tree_edit(
-        repo,
-        base=base,
-        removed=[e.path for e in removed] + removals,
-        added=copies,
-        written=writes,
-        message=message,
-        author=author,
-        env=env,
-    )
+    return TreeChange(removed=[e.path for e in removed] + removals, added=copies, written=writes)
 
 
 def _edits(
-    repo: Path,
-    base: str,
+    tree: BaseTree,
     *,
     paths: MovePaths,
     group: str,
@@ -108,7 +120,6 @@ def _edits(
     started: str,
     source: str,
     target: str,
-    env: Mapping[str, str],
 ) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """The files a phase writes ({path: (mode, text)}) and the single files it removes."""
     source_policy = f"{paths.source_dir}/{POLICY_FILE}"
@@ -116,15 +127,15 @@ def _edits(
     writes: dict[str, tuple[str, str]] = {}
     removals: list[str] = []
     if phase == "copy":
-        listing = _blob(repo, base, paths.source_kustomization, env=env)
+        listing = tree.blob(paths.source_kustomization)
         if listing is None or not kustomization.lists_group(listing.text, group):
             raise MoveRefused(group, f"it is not listed in {paths.source_kustomization}")
-        policy = _blob(repo, base, source_policy, env=env)
+        policy = tree.blob(source_policy)
         marked = with_move_marker(_text(policy), source=source, target=target, started=started)
         mode = policy.mode if policy else _NEW_FILE_MODE
         writes[source_policy] = (mode, marked)
         writes[target_policy] = (mode, marked)
-        target_listing = _blob(repo, base, paths.target_kustomization, env=env)
+        target_listing = tree.blob(paths.target_kustomization)
         writes[paths.target_kustomization] = (
             target_listing.mode if target_listing else _NEW_FILE_MODE,
             kustomization.with_group(_text(target_listing), group),
@@ -134,10 +145,11 @@ def _edits(
         paths.source_kustomization if phase == "finish" else paths.target_kustomization
     )
     staying_policy = target_policy if phase == "finish" else source_policy
-    listing = _blob(repo, base, leaving_listing, env=env)
-    if listing is not None and kustomization.lists_group(listing.text, group):
-        writes[leaving_listing] = (listing.mode, kustomization.without_group(listing.text, group))
-    policy = _blob(repo, base, staying_policy, env=env)
+    listing = tree.blob(leaving_listing)
+    parsed = kustomization.parse(listing.text) if listing is not None else None
+    if listing is not None and parsed is not None and parsed.lists_group(group):
+        writes[leaving_listing] = (listing.mode, parsed.without_group(group))
+    policy = tree.blob(staying_policy)
     if policy is not None:
         cleared = without_move_marker(policy.text)
         if cleared is None:
@@ -147,5 +159,5 @@ def _edits(
     return writes, removals
 
 
-def _text(blob: _Blob | None) -> str | None:
+def _text(blob: Blob | None) -> str | None:
     return blob.text if blob is not None else None

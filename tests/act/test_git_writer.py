@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -212,24 +213,58 @@ def test_local_changes_in_the_way_refuse_the_move(fleet: Path, path: str, conten
     assert repo_state(fleet) == before
 
 
+def test_local_changes_are_reported_before_any_other_refusal(fleet: Path) -> None:
+    stray = "clusters/onprem/groups/gpu-train/notes.txt"
+    (fleet / stray).parent.mkdir(parents=True)
+    (fleet / stray).write_text("untracked\n")
+    before = repo_state(fleet)
+
+    move = Move("gpu-train", "onprem", "cloud", "m")  # also refused: no such group
+    result = Workspace.open(str(fleet), branch="main").apply(move)
+
+    assert result.error == f"cannot move gpu-train: the checkout has local changes in {stray}"
+    assert repo_state(fleet) == before
+
+
 # Failures mid-way
 
 
-@pytest.mark.parametrize("command", ["read-tree", "hash-object", "write-tree", "commit-tree"])
+def fail_git_command(patch: pytest.MonkeyPatch, command: str) -> None:
+    """Every `git <command>` started from now on fails at once, as a broken git would."""
+    real_popen = subprocess.Popen
+
+    def popen(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+        if list(args[:2]) == ["git", command]:
+            args = ["sh", "-c", "echo 'fatal: injected failure' >&2; exit 128"]
+        return real_popen(args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    patch.setattr(subprocess, "Popen", popen)
+
+
+@pytest.mark.parametrize(
+    ("route", "command"),
+    [
+        ("batch", "cat-file"),
+        ("batch", "mktree"),
+        ("batch", "hash-object"),
+        ("batch", "commit-tree"),
+        ("index", "read-tree"),
+        ("index", "update-index"),
+        ("index", "hash-object"),
+        ("index", "write-tree"),
+        ("index", "commit-tree"),
+    ],
+)
 def test_a_git_failure_while_building_leaves_everything_untouched(
-    fleet: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    fleet: Path, monkeypatch: pytest.MonkeyPatch, route: str, command: str
 ) -> None:
+    if route == "index":  # a name the batch route leaves to the index route
+        commit_file(fleet, f"{SOURCE_DIR}/notes caf\u00e9.txt", "x\n", message="notes")
     workspace = Workspace.open(str(fleet), branch="main")
     before = repo_state(fleet)
-    real_run = subprocess.run
-
-    def failing_run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        if args[:2] == ["git", command]:
-            return subprocess.CompletedProcess(args, 128, b"", b"fatal: injected failure")
-        return real_run(args, **kwargs)  # type: ignore[call-overload, no-any-return]
 
     with monkeypatch.context() as patch:
-        patch.setattr(subprocess, "run", failing_run)
+        fail_git_command(patch, command)
         result = workspace.apply(RAY_TO_CLOUD)
 
     assert result.error == f"cannot move ray-pred: git {command} failed: fatal: injected failure"
@@ -266,7 +301,7 @@ def test_a_checkout_that_refuses_to_follow_puts_the_branch_back(
 
     workspace = Workspace.open(str(fleet), branch="main")
     before = repo_state(fleet)
-    monkeypatch.setattr(branch, "_update_checkout", lambda repo, *, old, new: "refused")
+    monkeypatch.setattr(branch, "_update_checkout", lambda repo, **_: "refused")
 
     result = workspace.apply(RAY_TO_CLOUD)
 
@@ -277,7 +312,7 @@ def test_a_checkout_that_refuses_to_follow_puts_the_branch_back(
 
 CRASHING_MOVE = """
 import os, signal, sys
-from reconciler.act import branch, git_writer, move_commit
+from reconciler.act import branch, git_writer, move_commit, path_checkout
 from reconciler.act.git_writer import Move, Workspace
 
 def die(*args, **kwargs):
@@ -295,12 +330,26 @@ elif where == "after-branch-moved":
     branch._update_checkout = die
 elif where == "after-push":
     git_writer.advance = die
+elif where == "before-restore":  # the changed files' index entries read, nothing written
+    path_checkout.PathCheckout.write = die
+elif where == "after-restore":  # index and files at the new commit, the journal still there
+    real_run_git = path_checkout.run_git
+    def run_git(args, **kwargs):
+        done = real_run_git(args, **kwargs)
+        if "restore" in args:
+            die()
+        return done
+    path_checkout.run_git = run_git
 Workspace.open(sys.argv[1], branch="main").apply(Move("ray-pred", "onprem", "cloud", "m"))
 """
 
 
-@pytest.mark.parametrize("where", ["build", "after-branch-moved"])
+@pytest.mark.parametrize(
+    "where", ["build", "after-branch-moved", "before-restore", "after-restore"]
+)
 def test_a_crash_leaves_the_old_commit_or_the_new_one(fleet: Path, where: str) -> None:
+    time.sleep(0.01)  # files older than the index: only the changed ones are written
+    git(fleet, "update-index", "-q", "--refresh")
     before = repo_state(fleet)
 
     crashed = subprocess.run(

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from reconciler.act import kustomization
 from reconciler.act.kustomization import (
     KustomizationError,
     lists_group,
@@ -152,3 +153,37 @@ def test_remove_then_add_keeps_every_other_entry_in_order(
 
     assert resources(edited) == [g for g in groups if g != moved] + [moved]
     assert edited.splitlines()[0] == text.splitlines()[0]
+
+
+# Parses are remembered by text (the text a move writes is the next edit's start)
+
+
+def test_an_edit_leaves_the_remembered_parse_as_it_was() -> None:
+    text = cluster_kustomization(["web", "ray-pred", "batch"])
+    kustomization.remember(text)
+
+    without = kustomization.without_group(text, "ray-pred")
+    with_ = kustomization.with_group(text, "gpu-train")
+
+    assert kustomization.parse(text).lists_group("ray-pred")
+    assert kustomization.without_group(text, "ray-pred") == without
+    assert kustomization.with_group(text, "gpu-train") == with_
+
+
+def test_the_plain_parse_is_handed_out_fresh_each_time() -> None:
+    text = cluster_kustomization(["web", "ray-pred"])
+    first = kustomization._plain(text)
+    first.pop("resources")
+    first["kind"] = "changed"
+
+    assert kustomization._plain(text)["resources"] == ["web", "ray-pred"]
+    assert kustomization._plain(text)["kind"] == "Kustomization"
+
+
+def test_a_text_that_is_not_yaml_is_reported_every_time() -> None:
+    text = "resources: [web\n"
+    kustomization.remember(text)  # says nothing: the edit will
+
+    for _ in range(2):
+        with pytest.raises(KustomizationError, match="not valid YAML"):
+            kustomization.lists_group(text, "web")

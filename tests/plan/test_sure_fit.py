@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.fit import FitResult, fits_group, free_on_nodes
+from reconciler.plan.fit import FitResult, free_on_nodes
 from reconciler.plan.planner import make_plan
 from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import Node, Pod
@@ -30,6 +30,7 @@ from .builders import (
     resources,
     shape,
 )
+from .test_fit import fit
 
 
 def sure(
@@ -49,19 +50,6 @@ def sure(
     )
 
 
-def simulated(
-    shapes: Sequence[PodShape],
-    nodes: Sequence[Node],
-    pods: Sequence[Pod] = (),
-    *,
-    reserve: Mapping[str, int] | None = None,
-) -> FitResult:
-    state = cluster_state("c", nodes, pods)
-    return fits_group(
-        shapes, cluster="c", nodes=state.nodes, free=free_on_nodes(state), reserve=reserve or {}
-    )
-
-
 # ---- when the bound proves a fit, and when it leaves it to the simulation --------------
 
 
@@ -71,7 +59,7 @@ def test_three_pods_with_room_on_three_nodes_each_surely_fit() -> None:
     verdict = sure(shapes, nodes)
     assert verdict is not None and verdict.fits and not verdict.placed
     assert verdict.placements == ()
-    assert verdict.free_after == simulated(shapes, nodes).free_after
+    assert verdict.free_after == fit(shapes, nodes).free_after
 
 
 def test_too_few_nodes_with_room_is_left_to_the_simulation() -> None:
@@ -80,7 +68,7 @@ def test_too_few_nodes_with_room_is_left_to_the_simulation() -> None:
     shapes = [shape(f"p{i}", cpu="2") for i in range(3)]
     nodes = [node("n0", cpu="8"), node("n1", cpu="8"), node("n2", cpu="1")]
     assert sure(shapes, nodes) is None
-    assert simulated(shapes, nodes).fits
+    assert fit(shapes, nodes).fits
 
 
 def test_nodes_failing_the_filters_are_not_counted() -> None:
@@ -113,7 +101,7 @@ def test_the_reserve_is_left_to_the_simulation_which_words_it() -> None:
     nodes = [node("n0", cpu="4"), node("n1", cpu="4")]
     reserve = resources(cpu="7")
     assert sure(shapes, nodes, reserve=reserve) is None
-    assert simulated(shapes, nodes, reserve=reserve).short.startswith("would leave 6 CPU free")
+    assert fit(shapes, nodes, reserve=reserve).short.startswith("would leave 6 CPU free")
     assert sure(shapes, nodes, reserve=resources(cpu="6")) is not None
 
 
@@ -128,7 +116,7 @@ def test_kinds_that_cannot_share_a_node_are_counted_apart() -> None:
     nodes += [node(f"gpu{i}", gpu=1, taints=[gpu_taint]) for i in range(3)]
     verdict = sure([head, *workers], nodes)
     assert verdict is not None and verdict.fits
-    assert verdict.free_after == simulated([head, *workers], nodes).free_after
+    assert verdict.free_after == fit([head, *workers], nodes).free_after
     # Without the taint the head could take a GPU node first: three nodes for four pods.
     open_nodes = [node("plain0"), node("plain1")] + [node(f"gpu{i}", gpu=1) for i in range(3)]
     assert sure([head, *workers], open_nodes) is None
@@ -208,7 +196,7 @@ def test_a_sure_verdict_is_always_the_simulations(
     verdict = sure(shapes, nodes, pods, reserve=reserve)
     if verdict is None:
         return  # the simulation decides; nothing to compare
-    full = simulated(shapes, nodes, pods, reserve=reserve)
+    full = fit(shapes, nodes, pods, reserve=reserve)
     assert full.fits
     assert dict(verdict.free_after) == dict(full.free_after)
 

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
@@ -80,22 +80,44 @@ def build_move_commit(
 ) -> str:
     """Write the commit moving the group from source to target on top of base; its sha."""
     _check_names(group=group, source=source, target=target)
+    return commit_change(
+        repo,
+        base=base,
+        change_of=lambda tree: _move_edit(tree, group=group, source=source, target=target),
+        message=message,
+        author=author,
+        env=env,
+        objects=objects,
+    )
+
+
+def commit_change(
+    repo: Path,
+    *,
+    base: str,
+    change_of: Callable[[BaseTree], TreeChange],
+    message: str,
+    author: tuple[str, str],
+    env: Mapping[str, str] | None,
+    objects: TreeObjects | None,
+) -> str:
+    """Write the commit of a change to base; its sha.
+
+    The change is worked out on base's tree read through the batch reader, or through
+    single git commands when that tree is unusual (see tree_objects.UnusualTree).
+    """
     env = dict(env or {})
     with objects_for(repo, env=env, shared=objects) as batch:
         try:
-            edit = _move_edit(
-                BatchTree(batch.reader, base=base), group=group, source=source, target=target
-            )
+            change = change_of(BatchTree(batch.reader, base=base))
         except UnusualTree:
-            edit = _move_edit(
-                CommandTree(repo, base=base, env=env), group=group, source=source, target=target
-            )
+            change = change_of(CommandTree(repo, base=base, env=env))
         return commit_tree_edit(
             repo,
             base=base,
-            removed=edit.removed,
-            added=edit.added,
-            written=edit.written,
+            removed=change.removed,
+            added=change.added,
+            written=change.written,
             message=message,
             author=author,
             env=env,

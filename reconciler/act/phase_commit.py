@@ -15,20 +15,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.act import kustomization
-from reconciler.act.base_tree import BaseTree, BatchTree, Blob, CommandTree
+from reconciler.act.base_tree import BaseTree, Blob
 from reconciler.act.move_commit import (
     MovePaths,
     MoveRefused,
     TreeChange,
     _check_names,
-    commit_tree_edit,
+    commit_change,
 )
 from reconciler.act.placement_file import (
     PlacementFileError,
     with_move_marker,
     without_move_marker,
 )
-from reconciler.act.tree_objects import TreeObjects, UnusualTree, objects_for
+from reconciler.act.tree_objects import TreeObjects
 
 PHASES = ("copy", "finish", "revert")
 POLICY_FILE = "placement.yaml"
@@ -53,24 +53,17 @@ def build_phase_commit(
     if phase not in PHASES:
         raise MoveRefused(group, f"unknown phase {phase!r}")
     _check_names(group=group, source=source, target=target)
-    env = dict(env or {})
-    with objects_for(repo, env=env, shared=objects) as batch:
-        how = {"group": group, "source": source, "target": target, "phase": phase}
-        try:
-            change = _phase_change(BatchTree(batch.reader, base=base), started=started, **how)
-        except UnusualTree:
-            change = _phase_change(CommandTree(repo, base=base, env=env), started=started, **how)
-        return commit_tree_edit(
-            repo,
-            base=base,
-            removed=change.removed,
-            added=change.added,
-            written=change.written,
-            message=message,
-            author=author,
-            env=env,
-            objects=batch,
-        )
+    return commit_change(
+        repo,
+        base=base,
+        change_of=lambda tree: _phase_change(
+            tree, group=group, source=source, target=target, phase=phase, started=started
+        ),
+        message=message,
+        author=author,
+        env=env,
+        objects=objects,
+    )
 
 
 def _phase_change(

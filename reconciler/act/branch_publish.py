@@ -19,8 +19,7 @@ from pathlib import Path
 from reconciler.act.git_command import NETWORK_TIMEOUT, GitError, git_text, run_git
 from reconciler.act.git_writer import DEFAULT_AUTHOR, Move, Workspace
 from reconciler.act.github_auth import redact, secrets_in_env
-from reconciler.act.move_commit import MoveRefused, build_move_commit
-from reconciler.act.phase_commit import build_phase_commit
+from reconciler.act.move_commit import MoveRefused
 
 log = logging.getLogger(__name__)
 
@@ -125,28 +124,7 @@ def _publish_once(
                 branch, remote.branch, False, False, error=error, human_commit=True
             )
     try:
-        if move.phase:
-            commit = build_phase_commit(
-                workspace.path,
-                base=remote.base,
-                group=move.group,
-                source=move.source,
-                target=move.target,
-                phase=move.phase,
-                started=move.started,
-                message=move.message,
-                author=(BOT_NAME, bot_email),
-            )
-        else:
-            commit = build_move_commit(
-                workspace.path,
-                base=remote.base,
-                group=move.group,
-                source=move.source,
-                target=move.target,
-                message=move.message,
-                author=(BOT_NAME, bot_email),
-            )
+        commit = workspace.build_commit(move, base=remote.base, author=(BOT_NAME, bot_email))
     except MoveRefused as refused:
         return PublishResult(branch, "", False, False, error=str(refused))
     if remote.branch is not None and _same_change(

@@ -203,7 +203,7 @@ class Workspace:
         base = self.head()
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
         with scratch_objects(self.path) as env:
-            new = self._build(move, base=base, author=DEFAULT_AUTHOR, env=env)
+            new = self.build_commit(move, base=base, author=DEFAULT_AUTHOR, env=env)
             flags = ["--no-color", "--no-ext-diff", "-M"]
             stat = git_text(
                 ["diff", *flags, "--stat=160", "--summary", base, new], cwd=self.path, env=env
@@ -274,7 +274,9 @@ class Workspace:
             checks.stop()  # the files here are not the branch's: nothing to check
         try:
             done_by = self._move_commit_on(move, tip=base, objects=objects)
-            new = "" if done_by else self._build(move, base=base, author=author, objects=objects)
+            new = ""
+            if not done_by:
+                new = self.build_commit(move, base=base, author=author, objects=objects)
         except Exception:
             checks.refuse_if_any(move.group)
             raise
@@ -367,7 +369,7 @@ class Workspace:
                 problem = f"origin/{self.branch} and the local branch have diverged"
                 break
             try:
-                commit = self._build(move, base=remote, author=author)
+                commit = self.build_commit(move, base=remote, author=author)
             except MoveRefused as refused:
                 done_by = self._move_commit_on(move, tip=remote)
                 if done_by:
@@ -398,7 +400,7 @@ class Workspace:
         reader = objects.reader if objects is not None else None
         return commit_that_moved(self.path, paths=paths, group=move.group, tip=tip, reader=reader)
 
-    def _build(
+    def build_commit(
         self,
         move: Move,
         *,
@@ -407,6 +409,7 @@ class Workspace:
         env: Mapping[str, str] | None = None,
         objects: TreeObjects | None = None,
     ) -> str:
+        """Write the move's commit (a whole move or one phase) on top of base; its sha."""
         if move.phase:
             return build_phase_commit(
                 self.path,

@@ -26,7 +26,7 @@ from .fleet_builder import (
 )
 
 BOT = BOT_EMAIL
-BUILD = "reconciler.act.branch_publish.build_move_commit"
+BUILD = "reconciler.act.git_writer.build_move_commit"  # branch_publish builds through Workspace
 BRANCH = MOVE_BRANCH
 RAY_TO_CLOUD = Move("ray-pred", "onprem", "cloud", move_message("ray-pred", "onprem", "cloud"))
 

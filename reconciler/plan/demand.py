@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from reconciler.fleet.model import Group
 from reconciler.problems import Problem
@@ -21,11 +22,16 @@ class Demand:
     @property
     def total(self) -> dict[str, int]:
         """Requests summed over every pod, per resource (milli-units)."""
-        total: dict[str, int] = {}
-        for shape in self.shapes:
-            for resource, amount in shape.requests.items():
-                total[resource] = total.get(resource, 0) + amount
-        return total
+        return requests_summed(self.shapes)
+
+
+def requests_summed(shapes: Iterable[PodShape]) -> dict[str, int]:
+    """The pods' requests summed per resource (milli-units)."""
+    total: dict[str, int] = {}
+    for shape in shapes:
+        for resource, amount in shape.requests.items():
+            total[resource] = total.get(resource, 0) + amount
+    return total
 
 
 def group_demand(group: Group) -> Demand:

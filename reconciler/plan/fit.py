@@ -227,12 +227,12 @@ def shape_keys_of(shapes: Sequence[PodShape]) -> tuple[ShapeKey, ...]:
 
 
 def _shape_key(shape: PodShape) -> ShapeKey:
-    return (
-        tuple(shape.requests.items()),
-        shape.tolerations,
-        tuple(shape.node_selector.items()),
-        shape.required_affinity,
-    )
+    return (tuple(shape.requests.items()), *filters_key(shape))
+
+
+def filters_key(shape: PodShape) -> tuple[object, ...]:
+    """What `eligible` reads of a pod: its tolerations, nodeSelector and node affinity."""
+    return (shape.tolerations, tuple(shape.node_selector.items()), shape.required_affinity)
 
 
 def _ranked(

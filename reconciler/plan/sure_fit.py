@@ -25,7 +25,8 @@ import bisect
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from reconciler.plan.fit import POD_SLOT, FitResult, eligible, has_room, total_free
+from reconciler.plan.demand import requests_summed
+from reconciler.plan.fit import POD_SLOT, FitResult, eligible, filters_key, has_room, total_free
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -62,18 +63,14 @@ class Needs:
 def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
     """A group's pods, grouped by what the sure bound reads of them."""
     kinds: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[PodShape, int]] = {}
-    requested: dict[str, int] = {}
     for shape in shapes:
-        filters = filter_ids.of(
-            (shape.tolerations, tuple(shape.node_selector.items()), shape.required_affinity)
-        )
+        filters = filter_ids.of(filters_key(shape))
         asks = tuple((r, amount) for r, amount in shape.requests.items() if amount > 0)
         asks += (("pods", POD_SLOT),)
         first, count = kinds.get((filters, asks), (shape, 0))
         kinds[(filters, asks)] = (first, count + 1)
-        for resource, amount in shape.requests.items():
-            requested[resource] = requested.get(resource, 0) + amount
-        requested["pods"] = requested.get("pods", 0) + POD_SLOT
+    requested = requests_summed(shapes)
+    requested["pods"] = requested.get("pods", 0) + POD_SLOT * len(shapes)
     return Needs(
         pods=len(shapes),
         kinds=tuple(

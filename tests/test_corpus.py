@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE = CORPUS / "_base"
@@ -194,8 +194,8 @@ def test_an_alias_bomb_is_rejected_in_bounded_time_and_memory(tmp_path: Path) ->
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from reconciler.files import load_yaml_documents\n"
-        "from reconciler.problems import InputError\n"
+        "from reconciler.core.yaml_files import load_yaml_documents\n"
+        "from reconciler.core.problems import InputError\n"
         "started = time.perf_counter()\n"
         "try:\n"
         "    load_yaml_documents(Path(sys.argv[1]), shown_as='bomb.yaml')\n"

@@ -18,10 +18,10 @@ from typing import TextIO
 
 import yaml
 
-from reconciler.act.git_writer import Workspace
-from reconciler.history import read_moves
-from reconciler.loop import run_pass, snapshot_status
+from reconciler.gitrepo.history import read_moves
+from reconciler.gitrepo.workspace import Workspace
 from reconciler.plan.explain import plan_text
+from reconciler.reconcile.one_pass import run_pass, snapshot_status
 
 DEMO_DIR = Path(__file__).parent
 IDENTITY = {

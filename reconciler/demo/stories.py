@@ -17,9 +17,9 @@ from typing import Any, TextIO
 
 import yaml
 
-from reconciler.act.git_writer import Workspace
-from reconciler.history import read_moves
-from reconciler.loop import run_pass, snapshot_status
+from reconciler.gitrepo.history import read_moves
+from reconciler.gitrepo.workspace import Workspace
+from reconciler.reconcile.one_pass import run_pass, snapshot_status
 
 _TIME_FIELDS = ("creationTimestamp", "lastTransitionTime", "lastProbeTime")
 _PRUNED = ("ray-pred-", "buildkitd-")

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.config import FleetConfig, GroupPolicy
-from reconciler.problems import Problem
+from reconciler.core.config import FleetConfig, GroupPolicy
+from reconciler.core.problems import Problem
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,14 +11,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import (
+from reconciler.core.config import (
     FleetConfig,
     PolicyFields,
     load_fleet_config,
     load_policy,
     resolve_policy,
 )
-from reconciler.files import (
+from reconciler.core.problems import InputError, Problem, kind_of
+from reconciler.core.yaml_files import (
     YamlMap,
     collector_paused,
     line_of,
@@ -26,7 +27,6 @@ from reconciler.files import (
     load_yaml_mapping,
 )
 from reconciler.fleet.model import Fleet, Group, Manifest
-from reconciler.problems import InputError, Problem, kind_of
 
 FLEET_FILE = "fleet.yaml"
 POLICY_FILE = "placement.yaml"

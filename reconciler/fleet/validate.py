@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.files import line_of, load_yaml_documents
+from reconciler.core.problems import InputError, Problem
+from reconciler.core.yaml_files import line_of, load_yaml_documents
 from reconciler.fleet.model import Fleet, Group
 from reconciler.plan.demand import group_demand
-from reconciler.problems import InputError, Problem
 from reconciler.workloads.registry import WorkloadError, demand_of
 
 _FINALIZER = "resources-finalizer.argocd.argoproj.io"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from reconciler.core.problems import Problem
 from reconciler.fleet.model import Group
-from reconciler.problems import Problem
 from reconciler.workloads.registry import WorkloadError, demand_of
 from reconciler.workloads.shapes import PodShape
 

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.config import GroupPolicy, format_duration
+from reconciler.core.config import GroupPolicy, format_duration
+from reconciler.core.quantity import format_amount
 from reconciler.plan.planner import Decision, Plan
 from reconciler.plan.stuck import StuckPod
-from reconciler.quantity import format_amount
 
 _MAX_PODS_LISTED = 10
 

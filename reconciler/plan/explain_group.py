@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from reconciler.config import format_duration
+from reconciler.core.config import format_duration
 from reconciler.fleet.model import Group
 from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import amounts, policy_summary

@@ -12,7 +12,7 @@ import dataclasses
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
-from reconciler.quantity import format_amount
+from reconciler.core.quantity import format_amount
 from reconciler.status.model import ClusterState, Node, Pod, Taint
 from reconciler.workloads.shapes import PodShape, Requirement, Resources, Toleration
 

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from reconciler.config import format_duration
+from reconciler.core.config import format_duration
 from reconciler.status.model import KubeObject, Pod
 
 

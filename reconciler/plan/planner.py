@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.config import ClusterConfig, format_duration
+from reconciler.core.config import ClusterConfig, format_duration
+from reconciler.core.problems import Problem
 from reconciler.fleet.model import Fleet, Group
 from reconciler.plan.choice import Candidate, headroom, pick_target
 from reconciler.plan.demand import Demand, group_demand
@@ -29,7 +30,6 @@ from reconciler.plan.membership import declared_objects, pods_by_group
 from reconciler.plan.phases import phase_verdict, target_health
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
-from reconciler.problems import Problem
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 

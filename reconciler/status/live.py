@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from kubernetes import client
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState

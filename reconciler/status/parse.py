@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from reconciler.quantity import QuantityError, resources_to_milli
+from reconciler.core.quantity import QuantityError, resources_to_milli
 from reconciler.status import wire
 from reconciler.status.model import ClusterState, Condition, KubeObject, Node, OwnerRef, Pod, Taint
 from reconciler.workloads.pod_spec import shape_from_pod_spec

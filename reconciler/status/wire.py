@@ -6,7 +6,7 @@ large list cheap. Every field is optional, unknown fields are ignored, and attri
 are the JSON's camelCase. A value of the wrong type fails only the object that holds it:
 that object becomes an `Unreadable` carrying why, and the others still load.
 
-Quantities stay raw (str, int or float); reconciler.quantity parses them. Timestamps are
+Quantities stay raw (str, int or float); reconciler.core.quantity parses them. Timestamps are
 decoded here (RFC 3339, as the API server writes them).
 """
 

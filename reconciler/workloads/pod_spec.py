@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reconciler.quantity import QuantityError, to_milli
+from reconciler.core.quantity import QuantityError, to_milli
 from reconciler.workloads.shapes import PodShape, Requirement, Toleration
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-# Amounts are integer milli-units (see reconciler.quantity): "cpu": 500 is half a core,
+# Amounts are integer milli-units (see reconciler.core.quantity): "cpu": 500 is half a core,
 # "memory": 2**30 * 1000 is 1Gi.
 Resources = Mapping[str, int]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.cli import main
-from reconciler.history import read_moves
+from reconciler.cli.main import main
+from reconciler.gitrepo.history import read_moves
 from tests.e2e.conftest import NOW, commit_all, git, taken_at
 
 GONE = ("ray-pred-", "buildkitd-")

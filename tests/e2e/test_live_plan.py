@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.demo import DEMO_DIR
 from tests.e2e.conftest import NOW, commit_all
 from tests.status.fake_apiserver import FakeApiServer, start_servers, write_kubeconfig

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.demo.stories import copy_on_cloud, write_snapshots
 from tests.e2e.conftest import NOW, commit_all, git, taken_at
 

@@ -17,12 +17,12 @@ import pytest
 import yaml
 from github import Auth, Github, GithubRetry
 
-from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
-from reconciler.act.pull_requests import PullRequests
-from reconciler.cli import main
-from reconciler.history import read_moves
-from reconciler.loop import snapshot_status
-from reconciler.pr_pass import PrPassOutcome, run_pr_pass
+from reconciler.cli.main import main
+from reconciler.github.pull_requests import PullRequests
+from reconciler.gitrepo.history import read_moves
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
+from reconciler.reconcile.one_pass import snapshot_status
+from reconciler.reconcile.pr_pass import PrPassOutcome, run_pr_pass
 from tests.e2e.conftest import NOW, commit_all, git, taken_at
 from tests.fakes.github_server import FakeGitHub
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.core.problems import InputError
 from reconciler.fleet.reader import listed_groups, read_fleet
-from reconciler.problems import InputError
 
 FLEET = "clusters:\n  - name: onprem\n  - name: cloud\ndefaults: {cooldown: 10m}\n"
 DEPLOY = (

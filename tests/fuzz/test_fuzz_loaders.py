@@ -14,11 +14,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.files import parse_yaml_documents
+from reconciler.core.problems import InputError
+from reconciler.core.yaml_files import parse_yaml_documents
 from reconciler.fleet.reader import read_fleet
 from reconciler.fleet.validate import validate_repo
 from reconciler.plan.demand import group_demand
-from reconciler.problems import InputError
 from reconciler.status.parse import cluster_state_from_items
 from tests.fuzz.strategies import kube_objects, nested, yaml_text
 

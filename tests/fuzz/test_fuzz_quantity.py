@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.quantity import QuantityError, parse_quantity, to_milli
+from reconciler.core.quantity import QuantityError, parse_quantity, to_milli
 
 EXAMPLES = settings(max_examples=300, deadline=None)
 BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}

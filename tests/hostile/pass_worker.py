@@ -25,11 +25,13 @@ from typing import Any
 
 from github import Auth, Github, GithubRetry
 
-from reconciler.act import branch, branch_publish, git_writer, pull_requests
-from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
-from reconciler.act.github_auth import GitHubCredential, git_push_env
-from reconciler.loop import run_pass, snapshot_status
-from reconciler.pr_pass import run_pr_pass
+from reconciler.github import branch_publish, pull_requests
+from reconciler.github.credentials import GitHubCredential, git_push_env
+from reconciler.gitrepo import branch
+from reconciler.gitrepo import workspace as git_writer
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
+from reconciler.reconcile.one_pass import run_pass, snapshot_status
+from reconciler.reconcile.pr_pass import run_pr_pass
 
 PUSHED: list[dict[str, str]] = []
 

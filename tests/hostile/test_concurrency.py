@@ -190,7 +190,7 @@ def change_of(repo: Path, commit: str) -> str:
 def test_a_reconciler_that_loses_the_race_to_the_same_move_reports_it_as_done(
     contended: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from reconciler.act.git_writer import Move, Workspace
+    from reconciler.gitrepo.workspace import Move, Workspace
 
     remote, _ = contended
     first, second = (

@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 from github import Auth, Github, GithubRetry
 
-from reconciler.act.git_writer import DEFAULT_AUTHOR, Workspace
-from reconciler.act.pull_requests import PullRequests
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.demo import DEMO_DIR, build_fleet_repo
-from reconciler.loop import run_pass, snapshot_status
-from reconciler.pr_pass import PrPassOutcome, run_pr_pass
+from reconciler.github.pull_requests import PullRequests
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
+from reconciler.reconcile.one_pass import run_pass, snapshot_status
+from reconciler.reconcile.pr_pass import PrPassOutcome, run_pr_pass
 from tests.fakes.github_server import FakeGitHub
 
 from .contention import NOW, WHEN, add_github, git, group_cluster, half_moved

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client import generate_latest
 from pytest_httpserver import HTTPServer
 
-from reconciler import commands
-from reconciler.act.git_writer import Workspace
-from reconciler.cli import main
-from reconciler.loop import live_status, run_pass
-from reconciler.metrics import Metrics
+from reconciler.cli import commands
+from reconciler.cli.main import main
+from reconciler.gitrepo.workspace import Workspace
+from reconciler.ops.metrics import Metrics
+from reconciler.reconcile.one_pass import live_status, run_pass
 from tests.fakes.github_server import FakeGitHub
 
 from . import live_rig

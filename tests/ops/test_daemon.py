@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.act.git_command import GitError
-from reconciler.daemon import Daemon, stop_handler
-from reconciler.health import Health
-from reconciler.lease import WriteGate
-from reconciler.metrics import Metrics
+from reconciler.gitrepo.git_command import GitError
+from reconciler.ops.daemon import Daemon, stop_handler
+from reconciler.ops.health import Health
+from reconciler.ops.lease import WriteGate
+from reconciler.ops.metrics import Metrics
 
 START = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def test_the_first_signal_asks_to_stop_after_the_pass_and_a_second_stops_now() -
 _BLOCKING_PASS = """
 import datetime as dt, sys, threading, time
 from pathlib import Path
-from reconciler.daemon import Daemon, stop_on_signals
+from reconciler.ops.daemon import Daemon, stop_on_signals
 
 here = Path(sys.argv[1])
 
@@ -352,7 +352,7 @@ def test_run_interval_serves_probes_and_metrics_and_stops_on_sigterm(
 def test_daemon_flags_that_cannot_work_are_usage_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
 ) -> None:
-    from reconciler.cli import main
+    from reconciler.cli.main import main
 
     (tmp_path / "fleet.yaml").write_text("clusters: []\n")
     code = main(["run", "--repo", str(tmp_path), "--status", str(tmp_path), *flags])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.cli import _parser
+from reconciler.cli.main import _parser
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 Obj = dict[str, Any]

@@ -18,9 +18,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reconciler.act.git_writer import Move, Workspace
-from reconciler.act.move_pull_request import MoveProposal
-from reconciler.lease import (
+from reconciler.github.move_pull_request import MoveProposal
+from reconciler.gitrepo.workspace import Move, Workspace
+from reconciler.ops.lease import (
     GatedPullRequests,
     GatedWorkspace,
     LeaderElector,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.logs import RedactingFilter, setup_logging
+from reconciler.cli.main import main
+from reconciler.ops.logs import RedactingFilter, setup_logging
 
 PLANTED = "s3cr3t-planted-value-42"
 TOKEN_SHAPED = "ghp_" + "A1b2C3d4E5f6G7h8I9j0"

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler.act.git_writer import MoveResult
-from reconciler.act.move_pull_request import ProposalResult
-from reconciler.health import Health, HealthServer, serve
-from reconciler.history import MoveRecord
-from reconciler.loop import PassOutcome
-from reconciler.metrics import Metrics, error_kind, reason_class
+from reconciler.github.move_pull_request import ProposalResult
+from reconciler.gitrepo.history import MoveRecord
+from reconciler.gitrepo.workspace import MoveResult
+from reconciler.ops.health import Health, HealthServer, serve
+from reconciler.ops.metrics import Metrics, error_kind, reason_class
 from reconciler.plan.planner import ClusterSummary, Decision, Plan
-from reconciler.pr_pass import PrPassOutcome
+from reconciler.reconcile.one_pass import PassOutcome
+from reconciler.reconcile.pr_pass import PrPassOutcome
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -151,9 +151,9 @@ def test_read_failure_reasons_become_a_few_label_values(reason: str, label: str)
 def test_pass_errors_are_told_apart() -> None:
     from github import GithubException
 
-    from reconciler.act.git_command import GitError
-    from reconciler.act.git_writer import WorkspaceError
-    from reconciler.act.move_pull_request import GitHubUnavailable
+    from reconciler.github.move_pull_request import GitHubUnavailable
+    from reconciler.gitrepo.git_command import GitError
+    from reconciler.gitrepo.workspace import WorkspaceError
 
     assert error_kind(GitError(["push"], 1, "rejected")) == "git"
     assert error_kind(WorkspaceError("cannot fetch")) == "git"

@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reconciler.config import ClusterConfig, FleetConfig, GroupPolicy
+from reconciler.core.config import ClusterConfig, FleetConfig, GroupPolicy
+from reconciler.core.quantity import to_milli
 from reconciler.fleet.model import Fleet, Group, Manifest
-from reconciler.quantity import to_milli
 from reconciler.status.model import (
     ClusterState,
     Condition,

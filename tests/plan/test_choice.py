@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 from reconciler.plan.choice import Candidate, headroom, pick_target
 from reconciler.plan.fit import FitResult
 from reconciler.plan.planner import Decision, make_plan

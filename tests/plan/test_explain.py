@@ -131,7 +131,7 @@ def test_plan_json_is_serialisable_and_complete() -> None:
 
 
 def test_pull_request_body_explains_the_move_for_reviewers() -> None:
-    from reconciler.config import GroupPolicy
+    from reconciler.core.config import GroupPolicy
     from reconciler.plan.explain import policy_summary, pull_request_body, pull_request_title
     from reconciler.plan.planner import make_plan
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 from reconciler.fleet.model import Group
 from reconciler.plan.fit import free_on_nodes
 from reconciler.plan.planner import Decision, Plan, make_plan

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 
 from .fake_apiserver import FakeApiServer, FakeFleet, start_servers, write_kubeconfig
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 from reconciler.status.kube_connect import api_client_for, kubeconfig_files
 from reconciler.status.live import PAGE_SIZE, read_live
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import ClusterConfig
+from reconciler.core.config import ClusterConfig
 from reconciler.status.live import read_live
 from reconciler.status.model import ClusterState
 

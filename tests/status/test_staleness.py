@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.status.model import ClusterState, mark_stale
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)

@@ -1,0 +1,1 @@
+"""The command line: argument parsing, command handlers, output, exit codes."""

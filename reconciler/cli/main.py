@@ -1,0 +1,171 @@
+"""The `placement-reconciler` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from reconciler.cli import commands
+from reconciler.cli.commands import EXIT_USAGE, UsageError
+from reconciler.core import schema as schema_module
+from reconciler.core.problems import InputError
+from reconciler.gitrepo.workspace import WorkspaceError
+from reconciler.ops.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 failure, 2 usage or invalid fleet repo)."""
+    out = out or sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    try:
+        return int(args.handler(args, out))
+    except InputError as error:
+        print(f"error: {error.problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except WorkspaceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return commands.EXIT_FAILURE
+    except Exception as error:  # a failure is reported in one line, never as a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return commands.EXIT_FAILURE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="placement-reconciler",
+        description="Move a group of workloads that is stuck for lack of capacity to a cluster "
+        "that fits it, by a commit or pull request in the fleet repo.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the embedded example: no cluster, no network")
+    demo.add_argument(
+        "--workdir", type=Path, help="where to build the demo repos (default: a temp dir)"
+    )
+    demo.add_argument(
+        "--story",
+        choices=("relocate", "failback", "make-before-break"),
+        default="relocate",
+        help="relocate (the seed, one pass), failback, or make-before-break (several passes)",
+    )
+    demo.set_defaults(handler=commands.demo)
+
+    plan = sub.add_parser("plan", help="decide and explain, write nothing")
+    _repo_arguments(plan)
+    _status_arguments(plan)
+    plan.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    plan.set_defaults(handler=commands.plan)
+
+    run = sub.add_parser("run", help="decide and write the moves")
+    _repo_arguments(run)
+    _status_arguments(run)
+    run.add_argument(
+        "--mode", choices=("pr", "direct", "dry-run"), help="default: fleet.yaml git.mode"
+    )
+    when = run.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    when.add_argument(
+        "--interval", help="run a pass every INTERVAL (e.g. 60s) until SIGTERM or SIGINT"
+    )
+    _daemon_arguments(run)
+    run.set_defaults(handler=commands.run)
+
+    status = sub.add_parser("status", help="per group: cluster, state, last move")
+    _repo_arguments(status)
+    _status_arguments(status)
+    status.set_defaults(handler=commands.status)
+
+    history = sub.add_parser("history", help="placement timeline read from git")
+    _repo_arguments(history)
+    history.add_argument("group", nargs="?", help="only this group")
+    history.set_defaults(handler=commands.history)
+
+    validate = sub.add_parser("validate", help="lint the fleet repo and its bootstrap")
+    _repo_arguments(validate)
+    validate.set_defaults(handler=commands.validate)
+
+    explain = sub.add_parser("explain", help="why one group moves or stays, in full")
+    explain.add_argument("group", help="the group (its directory name)")
+    _repo_arguments(explain)
+    _status_arguments(explain)
+    explain.set_defaults(handler=commands.explain)
+
+    schema = sub.add_parser("schema", help="write JSON Schema for fleet.yaml and placement.yaml")
+    schema.add_argument(
+        "-o", "--output", type=Path, help="directory for the two schema files (default: print)"
+    )
+    schema.set_defaults(handler=schema_module.schema)
+
+    snapshot = sub.add_parser("snapshot", help="dump a live cluster into a snapshot file")
+    snapshot.add_argument("--context", required=True, help="kubeconfig context to read")
+    snapshot.add_argument("--name", help="cluster name for the file (default: the context)")
+    snapshot.add_argument("-o", "--output", type=Path, default=Path("."), help="directory")
+    snapshot.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
+    snapshot.set_defaults(handler=commands.snapshot)
+    return parser
+
+
+def _repo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help="fleet repo: a local path or a clone URL")
+    parser.add_argument("--workdir", type=Path, help="checkout directory for a clone URL")
+
+
+def _daemon_arguments(parser: argparse.ArgumentParser) -> None:
+    ops = parser.add_argument_group("operating it")
+    ops.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on PORT; 0 turns it off "
+        f"(default: {commands.DEFAULT_METRICS_PORT} with --interval, off for one pass)",
+    )
+    ops.add_argument(
+        "--metrics-address",
+        default="0.0.0.0",
+        metavar="ADDRESS",
+        help="address the metrics port listens on (default: all interfaces)",
+    )
+    ops.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as plain text (the default) or JSON lines; with json the pass "
+        "report is logged too",
+    )
+    ops.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="with several replicas: only the holder of a coordination.k8s.io Lease writes",
+    )
+    ops.add_argument("--lease-name", default=DEFAULT_LEASE_NAME, help="(default: %(default)s)")
+    ops.add_argument(
+        "--lease-namespace", default=DEFAULT_LEASE_NAMESPACE, help="(default: %(default)s)"
+    )
+    ops.add_argument(
+        "--lease-context",
+        metavar="CONTEXT",
+        help="kubeconfig context of the cluster holding the Lease (default: in-cluster config)",
+    )
+
+
+def _status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status",
+        default="live",
+        help="'live' (read the clusters through kubeconfig contexts; the default) "
+        "or a directory of <cluster>.yaml snapshots",
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
+    parser.add_argument("--now", help="the current time, ISO 8601 (default: the real time)")

@@ -1,0 +1,1 @@
+"""What every layer stands on: quantities, problems, errors, config schemas, YAML files."""

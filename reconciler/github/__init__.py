@@ -1,0 +1,1 @@
+"""GitHub: credentials, pull requests, branch publishing."""

@@ -1,0 +1,237 @@
+"""Publish a move as the bot's branch `placement/<group>` on origin, for a pull request.
+
+Every pass builds the move commit afresh on the tip of origin's base branch (in a
+private index, see `move_commit`), never rebasing or stacking on what the branch held.
+It is pushed with `--force-with-lease` pinned to the sha the branch had when we looked,
+and only while every commit the branch adds is the bot's own: a human commit there
+means the branch is left alone. When the branch already holds the same change (same
+tree, on the current base tip) nothing is pushed, so an idle pass does not churn.
+Only `refs/remotes/origin/*` change locally; the base branch and checkout stay put.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler.github.credentials import redact, secrets_in_env
+from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_text, run_git
+from reconciler.gitrepo.move_commit import MoveRefused
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move, Workspace
+
+log = logging.getLogger(__name__)
+
+PUBLISH_ATTEMPTS = 3
+BOT_NAME = DEFAULT_AUTHOR[0]
+_STALE = "stale info"
+# How origin says that the ref moved under a push (the server-side compare-and-swap).
+_LOST_RACE = (_STALE, "failed to update ref", "cannot lock ref", "failed to lock")
+_UP_TO_DATE = "up to date"
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishResult:
+    """What `publish_move_branch` did to origin's branch.
+
+    commit is what the branch holds afterwards (the new commit, or the unchanged tip).
+    """
+
+    branch: str
+    commit: str
+    pushed: bool
+    changed: bool
+    error: str = ""
+    human_commit: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class _Remote:
+    """What origin had when we looked: the base tip, and the branch tip if it exists."""
+
+    base: str
+    branch: str | None
+
+
+def publish_move_branch(
+    workspace: Workspace,
+    move: Move,
+    *,
+    branch: str,
+    bot_email: str,
+    push_env: Mapping[str, str] | None = None,
+) -> PublishResult:
+    """Rebuild the move on origin's base tip and force-push it (with lease) to branch."""
+    env = dict(push_env or {})
+    try:
+        for _ in range(PUBLISH_ATTEMPTS):
+            result = _publish_once(workspace, move, branch=branch, bot_email=bot_email, env=env)
+            if result is not None:
+                return result
+            log.info("%s changed on origin while it was rebuilt; looking again", branch)
+    except GitError as failure:
+        error = redact(f"cannot publish {branch}: {failure}", secrets=secrets_in_env(env))
+        return PublishResult(branch, "", False, False, error=error)
+    error = f"{branch} kept changing on origin; gave up after {PUBLISH_ATTEMPTS} tries"
+    return PublishResult(branch, "", False, False, error=error)
+
+
+def delete_bot_branch(
+    workspace: Workspace,
+    *,
+    branch: str,
+    bot_email: str,
+    push_env: Mapping[str, str] | None = None,
+) -> bool:
+    """Delete branch on origin if it is the bot's; True when origin no longer has it.
+
+    False when a human commit is on it (left alone) or the delete failed (logged).
+    """
+    env = dict(push_env or {})
+    secrets = secrets_in_env(env)
+    try:
+        remote = _look(workspace, branch=branch, env=env)
+        if remote.branch is None:
+            return True
+        human = _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+        if human:
+            log.info("not deleting %s: it has a commit by %s", branch, human)
+            return False
+        problem = _push(
+            workspace.path, f":refs/heads/{branch}", branch=branch, lease=remote.branch, env=env
+        )
+    except GitError as failure:
+        log.warning("%s", redact(f"cannot delete {branch}: {failure}", secrets=secrets))
+        return False
+    if problem:
+        log.warning("cannot delete %s: %s", branch, redact(problem, secrets=secrets))
+        return False
+    run_git(["update-ref", "-d", f"refs/remotes/origin/{branch}"], cwd=workspace.path, check=False)
+    return True
+
+
+def _publish_once(
+    workspace: Workspace, move: Move, *, branch: str, bot_email: str, env: dict[str, str]
+) -> PublishResult | None:
+    """One look-build-push round; None when the lease was lost and it is worth another."""
+    remote = _look(workspace, branch=branch, env=env)
+    if remote.branch is not None:
+        human = _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+        if human:
+            error = f"{branch} has a commit by {human}: left alone"
+            return PublishResult(
+                branch, remote.branch, False, False, error=error, human_commit=True
+            )
+    try:
+        commit = workspace.build_commit(move, base=remote.base, author=(BOT_NAME, bot_email))
+    except MoveRefused as refused:
+        return PublishResult(branch, "", False, False, error=str(refused))
+    if remote.branch is not None and _same_change(
+        workspace.path, remote.branch, commit, remote.base
+    ):
+        return PublishResult(branch, remote.branch, False, False)
+    problem = _push(
+        workspace.path, f"{commit}:refs/heads/{branch}", branch=branch, lease=remote.branch, env=env
+    )
+    if problem == _STALE:
+        return None
+    if problem == _UP_TO_DATE:  # another reconciler pushed this very commit
+        return PublishResult(branch, commit, False, False)
+    if problem:
+        error = redact(f"cannot push {branch}: {problem}", secrets=secrets_in_env(env))
+        return PublishResult(branch, "", False, False, error=error)
+    return PublishResult(branch, commit, True, True)
+
+
+def _look(workspace: Workspace, *, branch: str, env: Mapping[str, str]) -> _Remote:
+    """Fetch origin's base branch and (if it exists) branch; their tips as fetched."""
+    wanted = {f"refs/heads/{workspace.branch}", f"refs/heads/{branch}"}
+    listing = git_text(
+        ["ls-remote", "origin", *sorted(wanted)],
+        cwd=workspace.path,
+        env=env,
+        timeout=NETWORK_TIMEOUT,
+    )
+    present = {line.split("\t", 1)[1] for line in listing.splitlines() if "\t" in line} & wanted
+    base_ref = f"refs/heads/{workspace.branch}"
+    if base_ref not in present:
+        raise GitError(["ls-remote"], 1, f"origin has no branch {workspace.branch}")
+    refspecs = [
+        f"+{ref}:refs/remotes/origin/{ref.removeprefix('refs/heads/')}" for ref in sorted(present)
+    ]
+    run_git(
+        ["fetch", "--quiet", "--no-tags", "origin", *refspecs],
+        cwd=workspace.path,
+        env=env,
+        timeout=NETWORK_TIMEOUT,
+    )
+    tracking = f"refs/remotes/origin/{branch}"
+    if f"refs/heads/{branch}" not in present:
+        run_git(["update-ref", "-d", tracking], cwd=workspace.path, check=False)
+    return _Remote(
+        base=_commit_of(workspace.path, f"refs/remotes/origin/{workspace.branch}"),
+        branch=_commit_of(workspace.path, tracking) if f"refs/heads/{branch}" in present else None,
+    )
+
+
+def _human_on_branch(repo: Path, *, remote: _Remote, bot_email: str) -> str:
+    """The name of whoever made a commit on the branch that is not the bot's, or ''.
+
+    Looks at the branch tip and every commit it adds to the base: author and committer
+    must both be the bot (a human amend keeps the bot as author).
+    """
+    assert remote.branch is not None
+    fmt = "--format=%an%x00%ae%x00%cn%x00%ce"
+    records = git_text(["log", fmt, remote.branch, "--not", remote.base], cwd=repo).splitlines()
+    records += git_text(["log", "-1", fmt, remote.branch], cwd=repo).splitlines()
+    bot = bot_email.strip().lower()
+    for record in records:
+        author, author_email, committer, committer_email = record.split("\0")
+        if author_email.strip().lower() != bot:
+            return author or author_email
+        if committer_email.strip().lower() != bot:
+            return committer or committer_email
+    return ""
+
+
+def _same_change(repo: Path, tip: str, commit: str, base: str) -> bool:
+    """True when tip is the same change as commit: equal tree, sole parent the base."""
+    parents = git_text(["rev-list", "--parents", "-n", "1", tip], cwd=repo).split()[1:]
+    same_tree = _tree_of(repo, tip) == _tree_of(repo, commit)
+    return same_tree and parents == [base]
+
+
+def _push(
+    repo: Path, refspec: str, *, branch: str, lease: str | None, env: Mapping[str, str]
+) -> str:
+    """Push refspec with a lease on branch: '' when done, 'stale info' when the lease was
+    lost, 'up to date' when origin already had it, else why it failed."""
+    ref = f"refs/heads/{branch}"
+    done = run_git(
+        ["push", "--porcelain", f"--force-with-lease={ref}:{lease or ''}", "origin", refspec],
+        cwd=repo,
+        env=env,
+        check=False,
+        timeout=NETWORK_TIMEOUT,
+    )
+    for line in done.stdout.decode(errors="replace").splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[1].endswith(f":{ref}"):
+            if done.returncode == 0 and fields[0] == "=":
+                return _UP_TO_DATE
+            if done.returncode == 0 and fields[0] in (" ", "*", "+", "-"):
+                return ""
+            if any(sign in fields[2] for sign in _LOST_RACE):
+                return _STALE
+            return fields[2].strip() or f"git push exited with {done.returncode}"
+    stderr = GitError(["push"], done.returncode, done.stderr.decode(errors="replace")).stderr
+    return stderr or f"git push exited with {done.returncode}"
+
+
+def _commit_of(repo: Path, ref: str) -> str:
+    return git_text(["rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=repo)
+
+
+def _tree_of(repo: Path, commit: str) -> str:
+    return git_text(["rev-parse", "--verify", f"{commit}^{{tree}}"], cwd=repo)

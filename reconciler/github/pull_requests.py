@@ -1,0 +1,308 @@
+"""Move pull requests on GitHub (PyGithub): one per group, kept current, never duplicated.
+
+A move PR has the head branch `placement/<group>` (see `branch_publish`) and a hidden
+marker in its body naming the move, so the open and closed ones can be read back as the
+reconciler's memory: an open one reserves its target, a closed one is a veto or (merged)
+the move itself. Errors are values (`ProposalResult.error`) except a rate limit, which
+raises `RateLimited` so the pass stops writing, and a failed read, which raises
+`GitHubUnavailable` (the memory is unknown, so nothing should be decided from it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+import github
+import requests
+from github.GithubException import GithubException, RateLimitExceededException
+from github.PullRequest import PullRequest
+from github.Repository import Repository
+
+from reconciler.github.branch_publish import delete_bot_branch, publish_move_branch
+from reconciler.github.credentials import redact
+from reconciler.github.move_pull_request import (
+    MARKER,
+    MARKER_COMMENT,
+    ClosedMove,
+    GitHubUnavailable,
+    MoveProposal,
+    OpenMove,
+    ProposalResult,
+    RateLimited,
+    commit_message_of,
+    marker,
+    parse_marker,
+    slug,
+)
+from reconciler.gitrepo.workspace import Move, Workspace
+
+__all__ = [
+    "MARKER",
+    "ClosedMove",
+    "GitHubUnavailable",
+    "MoveProposal",
+    "OpenMove",
+    "ProposalResult",
+    "PullRequests",
+    "RateLimited",
+    "marker",
+    "parse_marker",
+]
+
+log = logging.getLogger(__name__)
+
+BRANCH_PREFIX = "placement/"
+MAX_BODY = 60_000  # GitHub refuses bodies over 65536 characters
+MAX_TITLE = 250
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_TOKEN_LIKE = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9_]{8,}|github_pat_[A-Za-z0-9_]{8,})")
+
+
+class PullRequests:
+    """The move pull requests of one repo and base branch."""
+
+    def __init__(
+        self,
+        github: github.Github,
+        *,
+        repo: str,
+        base: str,
+        bot_email: str,
+        labels_prefix: str = "placement",
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self._github = github
+        self._repo_name = repo
+        self._owner = repo.split("/", 1)[0]
+        self._base = base
+        self._bot_email = bot_email
+        self._labels_prefix = labels_prefix
+        self._secrets = tuple(secrets)
+        self._repo: Repository | None = None
+
+    def open_moves(self) -> list[OpenMove]:
+        """Open PRs from a `placement/*` branch of this repo whose body has the marker."""
+        moves = []
+        with _calling_github("list the open move pull requests"):
+            for pr in self._repository().get_pulls(state="open", base=self._base):
+                fields = self._move_fields(pr)
+                if fields is None:
+                    continue
+                moves.append(
+                    OpenMove(
+                        group=fields["group"],
+                        source=fields["from"],
+                        target=fields["to"],
+                        reason=fields.get("reason", ""),
+                        number=pr.number,
+                        url=pr.html_url,
+                        head_sha=pr.head.sha,
+                    )
+                )
+        return moves
+
+    def closed_moves(self, *, since: dt.datetime) -> list[ClosedMove]:
+        """Move PRs closed since `since`, merged or not, newest first."""
+        since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        moves = []
+        with _calling_github("list the closed move pull requests"):
+            pulls = self._repository().get_pulls(
+                state="closed", base=self._base, sort="updated", direction="desc"
+            )
+            for pr in pulls:
+                if pr.updated_at is not None and pr.updated_at < since:
+                    break  # closed_at <= updated_at, and the rest was updated earlier
+                fields = self._move_fields(pr)
+                if fields is None or pr.closed_at is None or pr.closed_at < since:
+                    continue
+                moves.append(
+                    ClosedMove(
+                        group=fields["group"],
+                        source=fields["from"],
+                        target=fields["to"],
+                        number=pr.number,
+                        closed_at=pr.closed_at,
+                        merged=pr.merged_at is not None,
+                        merged_at=pr.merged_at,
+                    )
+                )
+        return sorted(moves, key=lambda move: move.closed_at, reverse=True)
+
+    def propose(
+        self,
+        proposal: MoveProposal,
+        *,
+        workspace: Workspace,
+        push_env: Mapping[str, str] | None = None,
+    ) -> ProposalResult:
+        """Push the move branch, then update the group's open PR or open one (never two)."""
+        group = proposal.group
+        bad = [n for n in (group, proposal.source, proposal.target) if not _NAME.fullmatch(n)]
+        if bad:
+            return ProposalResult(group, "failed", error=f"{bad[0]!r} is not a valid name")
+        branch = BRANCH_PREFIX + group
+        move = Move(
+            group,
+            proposal.source,
+            proposal.target,
+            commit_message_of(proposal),
+            phase=proposal.phase,
+            started=proposal.started,
+        )
+        published = publish_move_branch(
+            workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
+        )
+        if published.human_commit:
+            return ProposalResult(group, "left-alone", error=published.error)
+        if published.error:
+            return ProposalResult(group, "failed", error=self._clean(published.error))
+        title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
+        try:
+            with _calling_github(f"propose moving {group}"):
+                pr = self._find_open(branch)
+                if pr is not None:
+                    edited = self._edit(pr, title=title, body=body)
+                    labelled = self._label(pr, reason=proposal.reason)
+                    action = "updated" if published.changed or edited or labelled else "unchanged"
+                    return ProposalResult(group, action, pr.number, pr.html_url)
+                pr, action = self._create(branch, title=title, body=body)
+                self._label(pr, reason=proposal.reason)
+                return ProposalResult(group, action, pr.number, pr.html_url)
+        except RateLimited:
+            raise
+        except GitHubUnavailable as failure:
+            return ProposalResult(group, "failed", error=self._clean(str(failure)))
+
+    def withdraw(
+        self,
+        group: str,
+        *,
+        why: str,
+        workspace: Workspace,
+        push_env: Mapping[str, str] | None = None,
+    ) -> ProposalResult | None:
+        """Comment why, close the group's open move PR and delete the bot's branch.
+
+        None when the group has no open move PR.
+        """
+        branch = BRANCH_PREFIX + group
+        try:
+            with _calling_github(f"withdraw the move of {group}"):
+                pr = self._find_open(branch)
+                if pr is None or self._move_fields(pr) is None:
+                    return None
+                pr.create_issue_comment(self._clean(why))
+                pr.edit(state="closed")
+        except RateLimited:
+            raise
+        except GitHubUnavailable as failure:
+            return ProposalResult(group, "failed", error=self._clean(str(failure)))
+        deleted = delete_bot_branch(
+            workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
+        )
+        error = "" if deleted else f"{branch} was left on origin (not the bot's, or undeletable)"
+        return ProposalResult(group, "closed", pr.number, pr.html_url, error=error)
+
+    def _repository(self) -> Repository:
+        if self._repo is None:
+            self._repo = self._github.get_repo(self._repo_name)
+        return self._repo
+
+    def _move_fields(self, pr: PullRequest) -> dict[str, str] | None:
+        """The marker's fields when pr is a move PR from this repo, else None."""
+        head = pr.head
+        if not head.ref.startswith(BRANCH_PREFIX) or head.label != f"{self._owner}:{head.ref}":
+            return None
+        fields = parse_marker(pr.body)
+        if fields is None or fields["group"] != head.ref.removeprefix(BRANCH_PREFIX):
+            return None
+        return fields
+
+    def _find_open(self, branch: str) -> PullRequest | None:
+        pulls = self._repository().get_pulls(state="open", head=f"{self._owner}:{branch}")
+        found = sorted(pulls, key=lambda pr: pr.number)
+        return found[0] if found else None
+
+    def _create(self, branch: str, *, title: str, body: str) -> tuple[PullRequest, str]:
+        try:
+            created = self._repository().create_pull(
+                base=self._base, head=branch, title=title, body=body
+            )
+            return created, "opened"
+        except GithubException as failure:
+            if failure.status != 422 or "already exists" not in str(failure.data):
+                raise
+        # Someone (a retried POST, another reconciler) opened it meanwhile: adopt it.
+        log.info("GitHub says a pull request for %s already exists: adopting it", branch)
+        existing = self._find_open(branch)
+        if existing is None:
+            raise GitHubUnavailable(
+                f"GitHub says a pull request for {branch} exists, but none is open"
+            )
+        self._edit(existing, title=title, body=body)
+        return existing, "adopted"
+
+    def _edit(self, pr: PullRequest, *, title: str, body: str) -> bool:
+        if pr.title == title and (pr.body or "") == body:
+            return False
+        pr.edit(title=title, body=body)
+        return True
+
+    def _label(self, pr: PullRequest, *, reason: str) -> bool:
+        """Add the move labels the PR lacks; True when some were added."""
+        wanted = [self._labels_prefix, f"{self._labels_prefix}:{slug(reason)}"]
+        present = {label.name for label in pr.labels}
+        missing = [label for label in wanted if label not in present]
+        if missing:
+            pr.add_to_labels(*missing)
+        return bool(missing)
+
+    def _body(self, proposal: MoveProposal) -> str:
+        evidence = MARKER_COMMENT.sub("", self._clean(proposal.body)).rstrip()
+        if len(evidence) > MAX_BODY:
+            evidence = evidence[:MAX_BODY].rstrip() + "\n\n… (evidence truncated)"
+        tag = marker(
+            group=proposal.group,
+            source=proposal.source,
+            target=proposal.target,
+            reason=proposal.reason,
+        )
+        return f"{evidence}\n\n{tag}\n"
+
+    def _clean(self, text: str) -> str:
+        """The text without known secrets or anything shaped like a GitHub token."""
+        return _TOKEN_LIKE.sub("***", redact(text, secrets=self._secrets))
+
+
+@contextlib.contextmanager
+def _calling_github(what: str) -> Iterator[None]:
+    """Turn every failure to talk to GitHub into GitHubUnavailable, rate limits into RateLimited."""
+    try:
+        yield
+    except GithubException as failure:
+        if _is_rate_limit(failure):
+            raise RateLimited(f"GitHub's rate limit was hit trying to {what}") from failure
+        raise GitHubUnavailable(f"cannot {what}: {_describe(failure)}") from failure
+    except requests.exceptions.RetryError as failure:
+        if re.search(r"too many (403|429) error", str(failure)):
+            raise RateLimited(f"GitHub's rate limit was hit trying to {what}") from failure
+        raise GitHubUnavailable(f"cannot {what}: GitHub kept failing") from failure
+    except requests.exceptions.RequestException as failure:
+        raise GitHubUnavailable(f"cannot {what}: {type(failure).__name__}") from failure
+
+
+def _is_rate_limit(failure: GithubException) -> bool:
+    if isinstance(failure, RateLimitExceededException) or failure.status == 429:
+        return True
+    headers = {key.lower(): value for key, value in (failure.headers or {}).items()}
+    return failure.status == 403 and headers.get("x-ratelimit-remaining") == "0"
+
+
+def _describe(failure: GithubException) -> str:
+    data = failure.data if isinstance(failure.data, dict) else {}
+    message = failure.message or data.get("message", "") or str(failure.data)
+    return f"GitHub answered {failure.status}: {message}"

@@ -1,0 +1,1 @@
+"""git: command runner, clone, workspace, move commit, kustomization edits, history."""

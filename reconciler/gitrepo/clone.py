@@ -1,0 +1,92 @@
+"""Keep a clone of a remote fleet repo in a cache directory and re-use it between runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, run_git
+
+log = logging.getLogger(__name__)
+
+_SCP_LIKE_URL = re.compile(r"^[\w.-]+@[\w.-]+:")
+
+
+class CloneError(RuntimeError):
+    """The clone cannot be made or re-used."""
+
+
+def is_clone_source(repo: str) -> bool:
+    """True for a clone URL, a path ending .git, or a bare repository; False for a checkout."""
+    if "://" in repo or _SCP_LIKE_URL.match(repo) or repo.rstrip("/").endswith(".git"):
+        return True
+    if not Path(repo).is_dir():
+        return False
+    bare = run_git(["rev-parse", "--is-bare-repository"], cwd=Path(repo), check=False)
+    return bare.returncode == 0 and bare.stdout.decode().strip() == "true"
+
+
+def clone_url(repo: str) -> str:
+    """The repo as git clone takes it: URLs as given, local paths made absolute."""
+    if "://" in repo or _SCP_LIKE_URL.match(repo):
+        return repo
+    return str(Path(repo).resolve())
+
+
+def cache_dir(url: str, *, branch: str) -> Path:
+    """Where the clone of url for branch is kept between runs."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    digest = hashlib.sha256(f"{url}\n{branch}".encode()).hexdigest()[:16]
+    return Path(cache_home) / "placement-reconciler" / digest
+
+
+def clone_or_reuse(url: str, *, branch: str, path: Path, fresh: bool = False) -> Path:
+    """A clone of url at path: the existing one when it is sound, else a fresh one.
+
+    With `fresh`, an existing clone of url is replaced by a new one (never a directory
+    that is not a clone of url).
+    """
+    if path.exists() and any(path.iterdir()) and not fresh:
+        if not (path / ".git").exists():
+            raise CloneError(f"{path} exists and is not a clone of {url}")
+        # Never let git look above path: a broken clone must not find an enclosing repo.
+        alone = {"GIT_CEILING_DIRECTORIES": str(path.parent.resolve())}
+        origin = run_git(["config", "--get", "remote.origin.url"], cwd=path, env=alone, check=False)
+        if origin.returncode == 0 and _is_sound_clone(path, branch=branch, env=alone):
+            if origin.stdout.decode().strip() != url:
+                raise CloneError(f"{path} is a clone of another repository, not {url}")
+            return path
+        log.warning("re-cloning %s: the existing clone is broken", path)
+    if fresh and path.exists() and any(path.iterdir()) and not (path / ".git").exists():
+        raise CloneError(f"{path} exists and is not a clone of {url}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        run_git(
+            ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(scratch)],
+            cwd=path.parent,
+            timeout=NETWORK_TIMEOUT,
+        )
+    except GitError as error:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise CloneError(f"cannot clone {url}: {error.stderr}") from error
+    if path.exists():
+        shutil.rmtree(path)
+    scratch.rename(path)
+    return path
+
+
+def _is_sound_clone(path: Path, *, branch: str, env: dict[str, str]) -> bool:
+    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=path, env=env, check=False)
+    return (
+        head.stdout.decode().strip() == f"refs/heads/{branch}"
+        and git_succeeds(
+            ["rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}"], cwd=path, env=env
+        )
+        and git_succeeds(["status", "--porcelain"], cwd=path, env=env)
+    )

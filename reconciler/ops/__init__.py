@@ -1,0 +1,1 @@
+"""Operating it: daemon, leader election, metrics, health, logs."""

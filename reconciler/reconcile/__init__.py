@@ -1,0 +1,1 @@
+"""One pass for every mode: read, plan, write."""

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 from reconciler.core.problems import Problem, kind_of
 from reconciler.core.quantity import QuantityError, to_milli
@@ -127,12 +135,21 @@ class ClusterConfig(_Schema):
         return {resource: to_milli(amount) for resource, amount in self.reserve.items()}
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """A time without a zone is UTC, as Kubernetes and the bot write it; never naive."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# Every time read from fleet.yaml or placement.yaml: RFC 3339; without an offset, UTC.
+Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
+
+
 class MoveMarker(_Schema):
     """placement.yaml's moveInProgress: a make-before-break move between its two phases."""
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    started: dt.datetime
+    started: Timestamp
 
 
 class ClusterSelector(_Schema):

@@ -54,7 +54,7 @@ def cluster_state_from_wire(
                 kube_objects.append(object_from(item))
         except (QuantityError, ValueError) as error:
             skipped.append(f"{item.kind} {_name(item.metadata)}: {error}")
-    inconsistent = _pods_on_missing_nodes(nodes, pods, skipped=skipped)
+    inconsistent, unseen = _pods_on_missing_nodes(nodes, pods, skipped=skipped)
     if inconsistent:
         return ClusterState.unknown(cluster, inconsistent)
     return ClusterState(
@@ -64,27 +64,43 @@ def cluster_state_from_wire(
         pods=tuple(pods),
         objects=tuple(kube_objects),
         read_at=read_at,
-        skipped=tuple(skipped),
+        skipped=tuple(skipped + unseen),
     )
 
 
-def _pods_on_missing_nodes(nodes: list[Node], pods: list[Pod], *, skipped: list[str]) -> str:
-    """Why the read is inconsistent, if pods are bound to nodes the read does not have.
+def _pods_on_missing_nodes(
+    nodes: list[Node], pods: list[Pod], *, skipped: list[str]
+) -> tuple[str, list[str]]:
+    """(why the read is inconsistent, or ''; notes on pods bound to nodes it does not have).
 
-    Their usage would be charged nowhere, so the cluster would look emptier than it is:
-    such a read is not judged and not targeted (an empty or cut node list, unreadable nodes).
+    Nodes are listed before pods, so a node that joined in between has pods but no entry.
+    Its room is not counted either, so leaving those pods' usage out is safe: they stay in
+    the state (bound, so never stuck) and the plan says so. A read is inconsistent only
+    when the node list cannot be trusted: a node in it was unreadable, or it shares no
+    node with the pods' bindings (empty, cut, or not this cluster's), so every node would
+    look emptier than it is. Such a read is not judged and not targeted.
     """
     known = {node.name for node in nodes}
-    missing = sorted({pod.node for pod in pods if pod.node and pod.node not in known})
+    bound = {pod.node for pod in pods if pod.node}
+    missing = sorted(bound - known)
     if not missing:
-        return ""
-    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-    why = (
-        f"inconsistent read: pods are bound to {len(missing)} node(s) missing from the "
-        f"node list ({shown})"
-    )
+        return "", []
     node_problems = [item for item in skipped if item.startswith("Node ")]
-    return why + (f"; {node_problems[0]}" if node_problems else "")
+    if node_problems or not bound & known:
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        why = (
+            f"inconsistent read: pods are bound to {len(missing)} node(s) missing from the "
+            f"node list ({shown})"
+        )
+        return why + (f"; {node_problems[0]}" if node_problems else ""), []
+    return "", [
+        f"Pod {pod.namespace}/{pod.name}: bound to node {pod.node}, which is not in the node "
+        "list (it joined during the read); its usage is left out, as is the node's room"
+        for pod in pods
+        if pod.node in missing
+    ]
 
 
 def node_from(item: wire.Node) -> Node:

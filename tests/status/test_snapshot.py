@@ -124,3 +124,17 @@ def test_a_node_without_allocatable_or_capacity_is_skipped_and_its_pods_make_it_
     alone = read_snapshot(tmp_path, cluster="d")
     assert alone.known and alone.nodes == ()
     assert alone.skipped == ("Node n1: no allocatable or capacity in its status",)
+
+
+def test_a_node_that_joined_during_the_read_leaves_its_pods_out_not_the_cluster(
+    tmp_path: Path,
+) -> None:
+    """Nodes are listed before pods: a pod on a node that joined in between is no mystery."""
+    pods = [pod("here", "1", nodeName="n1"), pod("new", "1", nodeName="n2")]
+    (tmp_path / "c.json").write_text(json.dumps(as_list(NODE, *pods)))
+    state = read_snapshot(tmp_path, cluster="c")
+    assert state.known
+    assert [n.name for n in state.nodes] == ["n1"]
+    assert {p.name for p in state.pods} == {"here", "new"}  # bound pods are never stuck
+    assert len(state.skipped) == 1
+    assert state.skipped[0].startswith("Pod ns/new: bound to node n2, which is not in the")

@@ -181,14 +181,15 @@ def make_plan(
                 summary=f"not judged: the status of {group.cluster} is unknown ({why})",
             )
             continue
-        if not state.ray_api and uses_ray(group):
+        if unserved := _unserved(group, state):
             decisions[group.name] = Decision(
                 group=group.name,
                 cluster=group.cluster,
                 state="unknown",
                 action="report",
-                summary=f"not judged: {group.cluster} does not serve ray.io/v1 (KubeRay is not "
-                "installed), so the group's Ray objects cannot be read there",
+                summary=f"not judged: {group.cluster} does not serve ray.io/v1 {unserved} "
+                "(KubeRay is not installed, or only partly), so the group's Ray objects cannot "
+                "be read there",
             )
             continue
         health = judge(
@@ -433,12 +434,20 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
     return Decision(**base, action="stay", demand=demand, summary=f"copy on {target}: {words}")
 
 
-def uses_ray(group: Group) -> bool:
-    """Whether the group declares KubeRay objects (it needs ray.io/v1 where it runs)."""
-    return any(
-        m.kind in _RAY_KINDS and str(m.body.get("apiVersion", "")).startswith("ray.io/")
+def ray_kinds_needed(group: Group) -> frozenset[str]:
+    """The KubeRay kinds a cluster must serve to run the group: each Ray object's own kind,
+    plus RayCluster for a RayService or RayJob (the operator creates RayClusters for them)."""
+    kinds = {
+        m.kind
         for m in group.manifests
-    )
+        if m.kind in _RAY_KINDS and str(m.body.get("apiVersion", "")).startswith("ray.io/")
+    }
+    return frozenset(kinds | {"RayCluster"} if kinds else kinds)
+
+
+def _unserved(group: Group, state: ClusterState) -> str:
+    """The kinds the group needs that the cluster does not serve, as words ('' if none)."""
+    return ", ".join(sorted(ray_kinds_needed(group) & state.unserved_kinds))
 
 
 def _room_for(
@@ -506,8 +515,11 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
                 Candidate(cluster.name, fits=False, detail="status unknown: never a target")
             )
             continue
-        if not state.ray_api and uses_ray(group):
-            detail = "KubeRay is not installed (ray.io/v1 not served): the Ray objects cannot run"
+        if unserved := _unserved(group, state):
+            detail = (
+                f"KubeRay is not installed (ray.io/v1 {unserved} not served): the Ray objects "
+                "cannot run"
+            )
             found.append(Candidate(cluster.name, fits=False, detail=detail))
             continue
         found.append(_candidate(group, demand, cluster, context=context, sure=True))

@@ -157,8 +157,8 @@ def read_cluster(
         close_client(api)
     with gc_paused():
         state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
-    if state.known and any(api.startswith("ray.io/") for api in reader.not_served):
-        state = dataclasses.replace(state, ray_api=False)
+    if state.known and reader.not_served:
+        state = dataclasses.replace(state, unserved_kinds=frozenset(reader.not_served))
     return state
 
 
@@ -206,7 +206,7 @@ class ListReader(Generic[T]):
         self._sleep = sleep
         self._clock = clock
         self._ends_at = clock() + deadline
-        self.not_served: set[str] = set()  # optional APIs that answered 404
+        self.not_served: set[str] = set()  # kinds of optional APIs that answered 404
 
     def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[T]:
         """Every object of every resource, each with its kind set."""
@@ -277,7 +277,7 @@ class ListReader(Generic[T]):
             if fault.expired:
                 raise _Expired() from None
             if fault.status == 404 and resource.optional and not token:
-                self.not_served.add(resource.api_version)  # no KubeRay CRDs: no Ray objects
+                self.not_served.add(resource.kind)  # that KubeRay CRD is not installed
                 return [], ""
             raise fault.error() from None
         finally:

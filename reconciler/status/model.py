@@ -106,9 +106,9 @@ class ClusterState:
     objects: tuple[KubeObject, ...] = ()
     read_at: dt.datetime | None = None
     skipped: tuple[str, ...] = ()  # objects left out, each with why (e.g. a bad quantity)
-    # False when the cluster does not serve ray.io/v1 (KubeRay not installed): a group with
-    # Ray objects can neither be judged there nor be moved there.
-    ray_api: bool = True
+    # Kinds of the optional APIs (KubeRay's) that the cluster does not serve: a group that
+    # needs one of them can neither be judged there nor be moved there.
+    unserved_kinds: frozenset[str] = frozenset()
 
     @staticmethod
     def unknown(name: str, reason: str) -> ClusterState:

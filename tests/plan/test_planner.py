@@ -352,6 +352,29 @@ def test_planning_does_not_change_its_input() -> None:
     assert dataclasses.asdict(first) == dataclasses.asdict(plan_of([web_group()], states))
 
 
+NO_KUBERAY = frozenset({"RayService", "RayCluster", "RayJob"})
+
+
+def test_a_partial_kuberay_install_serves_the_groups_whose_kinds_it_has() -> None:
+    """A RayService group needs RayService and RayCluster; a missing RayJob kind is no matter."""
+    import dataclasses as dc
+
+    from .builders import stalled_ray_group, stalled_ray_onprem
+
+    no_rayjob = frozenset({"RayJob"})
+    cloud_ = dc.replace(
+        cluster_state("cloud", [node(f"c{i}", cpu="16", memory="64Gi") for i in range(3)]),
+        unserved_kinds=no_rayjob,
+    )
+    onprem_ = dc.replace(stalled_ray_onprem(), unserved_kinds=no_rayjob)
+    (decision,) = plan_of([stalled_ray_group()], [onprem_, cloud_]).decisions
+    assert (decision.action, decision.target) == ("move", "cloud")
+    no_raycluster = dc.replace(cloud_, unserved_kinds=frozenset({"RayCluster", "RayJob"}))
+    (refused,) = plan_of([stalled_ray_group()], [onprem_, no_raycluster]).decisions
+    assert refused.action == "report"
+    assert "ray.io/v1 RayCluster not served" in refused.candidates[0].detail
+
+
 def test_a_cluster_without_kuberay_is_no_target_for_a_ray_group_and_does_not_judge_one() -> None:
     import dataclasses as dc
 
@@ -359,13 +382,13 @@ def test_a_cluster_without_kuberay_is_no_target_for_a_ray_group_and_does_not_jud
 
     cloud_ = dc.replace(
         cluster_state("cloud", [node(f"c{i}", cpu="16", memory="64Gi") for i in range(3)]),
-        ray_api=False,
+        unserved_kinds=NO_KUBERAY,
     )
     plan = plan_of([stalled_ray_group()], [stalled_ray_onprem(), cloud_])
     (decision,) = plan.decisions
     assert decision.action == "report"
     assert "KubeRay is not installed" in decision.candidates[0].detail
-    onprem_ = dc.replace(stalled_ray_onprem(), ray_api=False)
+    onprem_ = dc.replace(stalled_ray_onprem(), unserved_kinds=NO_KUBERAY)
     (on_it,) = plan_of([stalled_ray_group()], [onprem_, cloud_]).decisions
     assert (on_it.state, on_it.action) == ("unknown", "report")
     assert "does not serve ray.io/v1" in on_it.summary

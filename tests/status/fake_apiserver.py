@@ -250,6 +250,7 @@ class FakeApiServer:
         self.token = token
         self.objects: dict[str, list[Obj]] = {plural: [] for plural in RESOURCES}
         self.ray_installed = True
+        self.unserved: set[str] = set()  # plurals answered 404 (a partial install)
         self.faults: dict[str, list[Fault]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.generation = 0
@@ -294,7 +295,8 @@ class FakeApiServer:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _json(401, status_body(401, "Unauthorized", "Unauthorized"))
         plural = _PLURAL_OF_PATH.get(request.path)
-        if plural is None or (plural.startswith("ray") and not self.ray_installed):
+        not_installed = plural is not None and plural.startswith("ray") and not self.ray_installed
+        if plural is None or not_installed or plural in self.unserved:
             return _json(404, status_body(404, "NotFound", "the server could not find it"))
         fault = self._next_fault(plural, continuing=bool(query.get("continue")))
         if fault is not None:

@@ -137,6 +137,18 @@ def test_a_cluster_without_kuberay_has_no_ray_objects(fleet: FakeFleet) -> None:
 
     assert states["east"].known, states["east"].reason
     assert [o.kind for o in states["east"].objects] == ["Job"]
+    assert states["east"].unserved_kinds == {"RayService", "RayCluster", "RayJob"}
+
+
+def test_a_partial_kuberay_install_is_told_kind_by_kind(fleet: FakeFleet) -> None:
+    """Seen on a real API server: RayService and RayCluster served, RayJob not."""
+    fleet["east"].add(node("east-1"))
+    fleet["east"].unserved = {"rayjobs"}
+
+    states = read(fleet, "east")
+
+    assert states["east"].known, states["east"].reason
+    assert states["east"].unserved_kinds == {"RayJob"}
 
 
 def test_several_kubeconfig_files_merge_like_kubectl(fleet: FakeFleet, tmp_path: Path) -> None:

@@ -286,7 +286,7 @@ def status(args: argparse.Namespace, out: TextIO) -> int:
     for decision in result.decisions:
         record = moved.get(decision.group)
         last = (
-            f"{record.when:%Y-%m-%d %H:%M} from {record.source} ({record.reason})"
+            f"{record.reached} {record.step} from {record.source} ({record.reason})"
             if record
             else "never moved"
         )
@@ -308,10 +308,9 @@ def history(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    rows = [("WHEN (UTC)", "GROUP", "FROM", "TO", "REASON", "COMMIT")]
+    rows = [("REACHED THE BRANCH", "GROUP", "STEP", "FROM", "TO", "REASON", "COMMIT")]
     rows += [
-        (f"{r.when:%Y-%m-%d %H:%M}", r.group, r.source, r.target, r.reason, r.commit[:12])
-        for r in records
+        (r.reached, r.group, r.step, r.source, r.target, r.reason, r.commit[:12]) for r in records
     ]
     print_table(rows, out)
     return EXIT_OK

@@ -109,8 +109,8 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     print("\n== Placement history (placement-reconciler history)", file=out)
     for record in read_moves(fleet):
         print(
-            f"{record.when:%Y-%m-%d %H:%M}  {record.group}: {record.source} -> {record.target} "
-            f"({record.reason}) {record.commit[:12]}",
+            f"{record.reached}  {record.group}: {record.source} -> {record.target} "
+            f"({', '.join(filter(None, (record.reason, record.phase)))}) {record.commit[:12]}",
             file=out,
         )
     print(f"\nThe fleet repo is at {fleet} (its remote: {remote}).", file=out)

@@ -225,8 +225,8 @@ def run_story(
     print("\n== Placement history", file=out)
     for record in read_moves(fleet):
         print(
-            f"{record.when:%Y-%m-%d %H:%M}  {record.group}: {record.source} -> {record.target} "
-            f"({record.reason})  {record.subject}",
+            f"{record.reached}  {record.group}: {record.source} -> {record.target} "
+            f"({', '.join(filter(None, (record.reason, record.phase)))})  {record.subject}",
             file=out,
         )
     print(f"\nThe fleet repo is at {fleet}.", file=out)

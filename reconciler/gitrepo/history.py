@@ -1,8 +1,9 @@
 """The placement timeline, read back from the trailers of the fleet repo's commits.
 
 Every move commit carries `Placement-Group`, `Placement-From`, `Placement-To` and
-`Placement-Reason` trailers. One `git log` call reads them all, so a repository with
-thousands of commits is read in one pass.
+`Placement-Reason` trailers, and a make-before-break phase also `Placement-Phase` (copy,
+finish or revert). One `git log` call reads them all, with the parents that tell when
+each move reached the branch, so a repository with thousands of commits is read in one pass.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-_TRAILERS = ("Placement-Group", "Placement-From", "Placement-To", "Placement-Reason")
+_TRAILERS = (
+    "Placement-Group",
+    "Placement-From",
+    "Placement-To",
+    "Placement-Reason",
+    "Placement-Phase",
+)
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 _FORMAT = _FIELD.join(
-    ["%H", "%ct", "%s"]
+    ["%H", "%ct", "%P", "%s"]
     + [f"%(trailers:key={key},valueonly,unfold,separator=%x1d)" for key in _TRAILERS]
 )
 
@@ -35,16 +42,30 @@ class MoveRecord:
     target: str
     reason: str
     commit: str
-    when: datetime
+    when: datetime  # when the move reached the branch (a merged pull request: the merge)
     subject: str
+    phase: str = ""  # make-before-break: copy | finish | revert; "" for a whole move
+    committed: datetime | None = None  # the move commit's own time, as its writer set it
+
+    @property
+    def step(self) -> str:
+        """What the commit did: a whole move, or one make-before-break phase."""
+        return self.phase or "move"
+
+    @property
+    def reached(self) -> str:
+        """When it reached the branch, in UTC with the zone (RFC 3339, to the minute)."""
+        return f"{self.when.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
 def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
     """Every commit reachable from ref whose trailers name a Placement-Group, oldest first."""
-    if not _git_ok(repo_path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"):
+    found = _run(repo_path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+    if found.returncode != 0:
         if ref == "HEAD" and _git_ok(repo_path, "rev-parse", "--git-dir"):
             return []  # a repository without commits yet
         raise HistoryError(f"{ref} is not a commit in {repo_path}")
+    tip = found.stdout.decode().strip()
     out = _git(
         repo_path,
         "-c",
@@ -53,32 +74,59 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
         "--reverse",
         "--date-order",
         "--no-color",
-        "--regexp-ignore-case",
-        "--grep=^Placement-Group:",
         f"--format={_FORMAT}{_RECORD}",
         ref,
         "--",
     )
-    records = []
+    parents: dict[str, list[str]] = {}
+    times: dict[str, datetime] = {}
+    moves: list[MoveRecord] = []
     for raw in out.split(_RECORD):
         fields = raw.strip("\n").split(_FIELD)
-        if len(fields) != 3 + len(_TRAILERS):
+        if len(fields) != 4 + len(_TRAILERS):
             continue
-        sha, timestamp, subject, group, source, target, reason = fields
+        sha, timestamp, above, subject, group, source, target, reason, phase = fields
+        parents[sha] = above.split()
+        times[sha] = datetime.fromtimestamp(int(timestamp), tz=UTC)
         if not _first(group):
             continue
-        records.append(
+        moves.append(
             MoveRecord(
                 group=_first(group),
                 source=_first(source),
                 target=_first(target),
                 reason=_first(reason),
                 commit=sha,
-                when=datetime.fromtimestamp(int(timestamp), tz=UTC),
+                when=times[sha],
                 subject=subject,
+                phase=_first(phase),
+                committed=times[sha],
             )
         )
-    return records
+    reached = _reached_branch(tip, parents=parents, times=times)
+    return [dataclasses.replace(m, when=reached.get(m.commit, m.when)) for m in moves]
+
+
+def _reached_branch(
+    tip: str, *, parents: dict[str, list[str]], times: dict[str, datetime]
+) -> dict[str, datetime]:
+    """When each commit reached the branch whose tip is tip: the time of the first-parent
+    commit that brought it in (itself in direct mode; the merge of a pull request)."""
+    chain = []
+    commit: str | None = tip
+    while commit is not None and commit in parents:
+        chain.append(commit)
+        commit = parents[commit][0] if parents[commit] else None
+    reached: dict[str, datetime] = {}
+    for step in reversed(chain):  # oldest first: a commit is claimed by its first landing
+        pending = [step]
+        while pending:
+            commit = pending.pop()
+            if commit in reached or commit not in parents:
+                continue
+            reached[commit] = times[step]
+            pending.extend(parents[commit])
+    return reached
 
 
 def last_moves(records: Iterable[MoveRecord]) -> dict[str, MoveRecord]:

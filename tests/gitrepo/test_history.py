@@ -167,3 +167,36 @@ def test_records_are_plain_values() -> None:
     record = MoveRecord("g", "a", "b", "capacity", "abc", when, "subject")
 
     assert last_moves([record, record]) == {"g": record}
+
+
+def test_a_merged_move_reached_the_branch_when_it_was_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's commit is dated when it wrote the pull request; the move is the merge."""
+    fleet = write_fleet(tmp_path / "fleet")
+    git(fleet, "checkout", "-q", "-b", "placement/ray-pred")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2024-05-01T12:00:00Z")
+    message = move_message("ray-pred", "onprem", "cloud")
+    git(fleet, "commit", "--allow-empty", "-q", "-m", message)
+    bot = git(fleet, "rev-parse", "HEAD")
+    git(fleet, "checkout", "-q", "main")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2024-05-01T15:30:00Z")
+    commit_file(fleet, "fleet.yaml", "# meanwhile\n", message="fleet: meanwhile on main")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2024-05-02T08:00:00Z")
+    git(fleet, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "placement/ray-pred")
+
+    [record] = read_moves(fleet)
+
+    assert record.commit == bot
+    assert record.committed == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert record.when == datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+
+
+def test_a_make_before_break_phase_is_read_with_its_phase(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path / "fleet")
+    revert = move_message("ray-pred", "onprem", "cloud") + "Placement-Phase: revert\n"
+    git(fleet, "commit", "--allow-empty", "-q", "-m", revert)
+
+    [record] = read_moves(fleet)
+
+    assert (record.source, record.target, record.phase) == ("onprem", "cloud", "revert")

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.cli import commands
-from reconciler.cli.commands import EXIT_USAGE, UsageError
+from reconciler.cli.commands import EXIT_USAGE
 from reconciler.core import schema as schema_module
+from reconciler.core.errors import UsageError
 from reconciler.core.problems import InputError
 from reconciler.gitrepo.workspace import WorkspaceError
 from reconciler.ops.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE

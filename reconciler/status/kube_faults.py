@@ -12,8 +12,10 @@ import ssl
 from kubernetes.client.exceptions import ApiException
 from urllib3 import exceptions as http_errors
 
+from reconciler.core.errors import ClusterReadError
 
-class ReadError(Exception):
+
+class ReadError(ClusterReadError):
     """A failed cluster read: `reason` is short and safe to show; 5xx and timeouts are retryable."""
 
     def __init__(self, reason: str, *, retryable: bool = False) -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from reconciler.core.errors import UsageError
+from reconciler.core.errors import UsageError, in_plain_words
 from reconciler.ops.health import Health, serve
 from reconciler.ops.lease import OPEN_GATE, LeaderElector, LeadershipLost, WriteGate
 from reconciler.ops.metrics import Metrics
@@ -123,7 +123,8 @@ class Daemon:
             log.warning("pass stopped: %s", lost)
             return "stopped"
         except Exception as error:  # one failed pass never ends the loop
-            log.error("pass failed: %s: %s", type(error).__name__, error)
+            log.error("pass failed: %s", in_plain_words(error))
+            log.debug("pass failed", exc_info=True)  # the class and traceback, for a bug
             if self.metrics is not None:
                 self.metrics.record_error(error)
             return "error"

@@ -6,6 +6,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
@@ -53,11 +54,23 @@ def _one_line(error: BaseException, *, debug: bool) -> str:
     return in_plain_words(error) if debug else f"{in_plain_words(error)} {DEBUG_HINT}"
 
 
+def _version() -> str:
+    try:
+        return metadata.version("placement-reconciler")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        import reconciler
+
+        return str(getattr(reconciler, "__version__", "unknown"))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="placement-reconciler",
         description="Move a group of workloads that is stuck for lack of capacity to a cluster "
         "that fits it, by a commit or pull request in the fleet repo.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
     )
     parser.add_argument(
         "--debug", action="store_true", help="on a failure, print the traceback as well"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.core.config import FleetConfig, parse_duration
+from reconciler.core.errors import UsageError, in_plain_words
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
 from reconciler.github.credentials import (
@@ -57,10 +58,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_METRICS_PORT = 9090
 
 log = logging.getLogger("reconciler")
-
-
-class UsageError(ValueError):
-    """A command-line argument that cannot be used."""
 
 
 def demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -155,7 +152,7 @@ class PassReporter:
         try:
             self.metrics.record_history(read_moves(self.workspace.path))
         except Exception as error:  # the history is for metrics only here
-            log.warning("history not read for metrics: %s", type(error).__name__)
+            log.warning("history not read for metrics: %s", in_plain_words(error))
         text = io.StringIO()
         if isinstance(outcome, PrPassOutcome):
             code = report_pr_pass(outcome, text)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
 from reconciler.cli import commands
-from reconciler.cli.commands import EXIT_USAGE, UsageError
+from reconciler.cli.commands import EXIT_FAILURE, EXIT_USAGE
 from reconciler.core import schema as schema_module
-from reconciler.core.problems import InputError
+from reconciler.core.errors import FleetRepoError, ReconcilerError, UsageError, in_plain_words
 from reconciler.gitrepo.workspace import WorkspaceError
 from reconciler.ops.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE
+
+DEBUG_HINT = "(run again with --debug for the traceback)"
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -26,20 +30,37 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return int(exit_.code or 0) and EXIT_USAGE
     try:
         return int(args.handler(args, out))
-    except InputError as error:
-        print(f"error: {error.problem}", file=sys.stderr)
-        return EXIT_USAGE
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except WorkspaceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
-        return commands.EXIT_FAILURE
-    except Exception as error:  # a failure is reported in one line, never as a traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
-        return commands.EXIT_FAILURE
+        return EXIT_FAILURE
+    except Exception as error:  # a failure is reported in one line; the traceback is for --debug
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        print(f"error: {_one_line(error, debug=args.debug)}", file=sys.stderr)
+        return exit_code(error)
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code for an error that ended a command: 2 when the user's input is at fault."""
+    # WorkspaceError (--repo is not a git checkout, ...) goes once gitrepo's errors are
+    # kinds of core.errors.GitError; until then it keeps the exit code it always had.
+    if isinstance(error, UsageError | FleetRepoError | WorkspaceError):
+        return EXIT_USAGE
+    return EXIT_FAILURE
+
+
+def _one_line(error: BaseException, *, debug: bool) -> str:
+    if isinstance(error, ReconcilerError | WorkspaceError):
+        return str(error)
+    return in_plain_words(error) if debug else f"{in_plain_words(error)} {DEBUG_HINT}"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("placement-reconciler")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        import reconciler
+
+        return str(getattr(reconciler, "__version__", "unknown"))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="placement-reconciler",
         description="Move a group of workloads that is stuck for lack of capacity to a cluster "
         "that fits it, by a commit or pull request in the fleet repo.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="on a failure, print the traceback as well"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -114,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("-o", "--output", type=Path, default=Path("."), help="directory")
     snapshot.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
     snapshot.set_defaults(handler=commands.snapshot)
+    for command in sub.choices.values():  # --debug after the command works too
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     return parser
 
 

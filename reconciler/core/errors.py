@@ -31,3 +31,14 @@ class GitError(ReconcilerError):
 
 class GitHubError(ReconcilerError):
     """GitHub cannot be reached, refused a request, or rate-limited us."""
+
+
+def in_plain_words(error: BaseException) -> str:
+    """What to tell a user about an error: its message, or for a bug, that it was unexpected.
+
+    A bug's message is cut to its first line; its class name and traceback are for --debug.
+    """
+    if isinstance(error, ReconcilerError):
+        return str(error)
+    lines = str(error).strip().splitlines()
+    return f"unexpected failure: {lines[0]}" if lines else "unexpected failure"

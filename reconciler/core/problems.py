@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from reconciler.core.errors import FleetRepoError
+
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
@@ -42,7 +44,7 @@ def kind_of(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-class InputError(ValueError):
+class InputError(FleetRepoError):
     """Raised by loaders for input that cannot be used at all; carries the Problem."""
 
     def __init__(self, problem: Problem) -> None:

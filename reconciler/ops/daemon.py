@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from reconciler.core.errors import UsageError, in_plain_words
 from reconciler.ops.health import Health, serve
 from reconciler.ops.lease import OPEN_GATE, LeaderElector, LeadershipLost, WriteGate
 from reconciler.ops.metrics import Metrics
@@ -30,8 +31,8 @@ PassFunction = Callable[[dt.datetime], int]  # the pass at this time; 0 ok, else
 STALE_GRACE_SECONDS = 300.0  # /healthz fails when the loop has not turned for 2 intervals + this
 
 
-class PortUnavailable(OSError):
-    """The metrics port cannot be listened on."""
+class PortUnavailable(UsageError):
+    """The metrics port cannot be listened on (in use, or not ours to bind): a usage error."""
 
 
 class Clock(Protocol):
@@ -122,7 +123,8 @@ class Daemon:
             log.warning("pass stopped: %s", lost)
             return "stopped"
         except Exception as error:  # one failed pass never ends the loop
-            log.error("pass failed: %s: %s", type(error).__name__, error)
+            log.error("pass failed: %s", in_plain_words(error))
+            log.debug("pass failed", exc_info=True)  # the class and traceback, for a bug
             if self.metrics is not None:
                 self.metrics.record_error(error)
             return "error"

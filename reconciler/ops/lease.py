@@ -178,7 +178,7 @@ class LeaderElector:
             else:
                 log.warning("lease %s: API error %s", self._where, error.status or "")
         except Exception as error:  # the API server may be unreachable; keep the loop alive
-            log.warning("lease %s: %s", self._where, type(error).__name__)
+            log.warning("lease %s: %s", self._where, self._reason(error, what="renewing it"))
         return self.is_leader()
 
     def release(self) -> None:
@@ -199,7 +199,8 @@ class LeaderElector:
             self._replace(lease)
             log.info("lease %s released by %s", self._where, self.identity)
         except Exception as error:  # releasing is a courtesy; expiry does the same later
-            log.warning("lease %s: not released: %s", self._where, type(error).__name__)
+            reason = self._reason(error, what="releasing it")
+            log.warning("lease %s: not released: %s", self._where, reason)
         finally:
             self._follow()
 
@@ -259,6 +260,13 @@ class LeaderElector:
         log.info("lease %s taken over from %s", self._where, self.holder or "nobody")
         self.holder = self.identity
         self._renewed()
+
+    def _reason(self, error: BaseException, *, what: str) -> str:
+        """A failed Lease request in plain words: the client's own text may quote a token."""
+        from reconciler.status.kube_faults import describe_fault
+
+        timeout = self.timing.request_timeout[1]
+        return describe_fault(error, what=what, timeout=timeout, continuing=False).reason
 
     def _holding_spec(self, *, acquired: dt.datetime, now: dt.datetime, transitions: int) -> Any:
         from kubernetes.client import V1LeaseSpec

@@ -14,15 +14,11 @@ from typing import Any
 
 import yaml
 
-from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
-from reconciler.status.kube_faults import ReadError
+from reconciler.core.errors import UsageError
+from reconciler.status.kube_connect import api_client_for, close_client
 from reconciler.status.live import ListReader, dict_page
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class SnapshotError(Exception):
-    """The cluster could not be read in full; str() is a short reason without credentials."""
 
 
 def dump_snapshot(
@@ -35,12 +31,10 @@ def dump_snapshot(
 ) -> dict[str, Any]:
     """Read every object the live source reads from one context, as a `kind: List` dict.
 
-    Raises SnapshotError when any list fails: a partial snapshot would plan wrongly.
+    Raises a ClusterReadError (ConnectError, ReadError) when any list fails: a partial
+    snapshot would plan wrongly.
     """
-    try:
-        api = api_client_for(context, kubeconfig=kubeconfig)
-    except ConnectError as error:
-        raise SnapshotError(str(error)) from None
+    api = api_client_for(context, kubeconfig=kubeconfig)
     try:
         reader = ListReader(
             api,
@@ -52,8 +46,6 @@ def dump_snapshot(
             clock=time.monotonic,
         )
         items = reader.read_all()
-    except ReadError as error:
-        raise SnapshotError(error.reason) from None
     finally:
         close_client(api)
     for item in items:
@@ -70,7 +62,7 @@ def write_snapshot(data: dict[str, Any], *, directory: Path, cluster: str) -> Pa
     The file is created readable by its owner only: pod specs can hold secrets in env.
     """
     if not cluster or Path(cluster).name != cluster or cluster.startswith("."):
-        raise ValueError(f"{cluster!r} is not a cluster name usable as a file name")
+        raise UsageError(f"{cluster!r} is not a cluster name usable as a file name")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{cluster}.yaml"
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{cluster}.", suffix=".tmp")

@@ -14,6 +14,8 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+from reconciler.core.errors import ClusterReadError
+
 IN_CLUSTER = "in-cluster"
 DEFAULT_KUBECONFIG = "~/.kube/config"
 
@@ -25,7 +27,7 @@ _list_contexts: Callable[..., tuple[list[dict[str, Any]], Any]] = config.list_ku
 close_client: Callable[[client.ApiClient], None] = client.ApiClient.close
 
 
-class ConnectError(Exception):
+class ConnectError(ClusterReadError):
     """A cluster's connection settings cannot be loaded; str() is a short, safe reason."""
 
 

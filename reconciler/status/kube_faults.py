@@ -7,13 +7,18 @@ body; a reason here is built only from the status code and the exception classes
 from __future__ import annotations
 
 import dataclasses
+import logging
 import ssl
 
 from kubernetes.client.exceptions import ApiException
 from urllib3 import exceptions as http_errors
 
+from reconciler.core.errors import ClusterReadError
 
-class ReadError(Exception):
+log = logging.getLogger(__name__)
+
+
+class ReadError(ClusterReadError):
     """A failed cluster read: `reason` is short and safe to show; 5xx and timeouts are retryable."""
 
     def __init__(self, reason: str, *, retryable: bool = False) -> None:
@@ -92,8 +97,10 @@ def _transport_fault(error: BaseException, *, what: str, timeout: float, continu
     if isinstance(error, ConnectionRefusedError):
         return Fault("unreachable: connection refused")
     if isinstance(error, OSError):
-        return Fault(f"unreachable: {type(error).__name__}")
-    return Fault(f"read failed {what}: {type(error).__name__}")
+        # strerror is the system's plain words ("Network is unreachable"), never request text.
+        return Fault(f"unreachable: {error.strerror or 'the connection failed'}".lower())
+    log.debug("read failed %s: %s", what, type(error).__name__)  # the class, for a bug report
+    return Fault(f"read failed {what}: an unexpected error (details in the debug log)")
 
 
 def _tls_reason(error: BaseException) -> str:

@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from reconciler.core.errors import ClusterReadError
+
 OWNER_KINDS = frozenset({"ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"})
 RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
 
@@ -187,7 +189,7 @@ class ObjectList(Wire, Generic[T]):
     metadata: ListMeta | None = None
 
 
-class WireError(ValueError):
+class WireError(ClusterReadError):
     """A list body that is not a list of objects; str() is a short reason."""
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.status.dump import SnapshotError, dump_snapshot, write_snapshot
+from reconciler.core.errors import ClusterReadError, UsageError
+from reconciler.status.dump import dump_snapshot, write_snapshot
 from reconciler.status.live import read_live
 from reconciler.status.model import ClusterState
 from reconciler.status.snapshot import read_snapshot
@@ -116,7 +117,7 @@ def test_the_snapshot_is_a_kind_list_with_kinds_set(busy_east: FakeFleet) -> Non
 def test_a_failed_read_writes_no_snapshot(fleet: FakeFleet) -> None:
     fleet["east"].fail("pods", status=403)
 
-    with pytest.raises(SnapshotError, match=r"^forbidden \(403\): not allowed listing pods"):
+    with pytest.raises(ClusterReadError, match=r"^forbidden \(403\): not allowed listing pods"):
         dump_snapshot("ctx-east", kubeconfig=str(fleet.kubeconfig))
 
 
@@ -132,5 +133,5 @@ def test_write_snapshot_replaces_the_file_without_leftovers(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("name", ["", "../east", ".hidden", "a/b"])
 def test_write_snapshot_refuses_names_that_are_not_file_names(tmp_path: Path, name: str) -> None:
-    with pytest.raises(ValueError, match="not a cluster name"):
+    with pytest.raises(UsageError, match="not a cluster name"):
         write_snapshot({"kind": "List", "items": []}, directory=tmp_path, cluster=name)

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import logging
 import math
 import threading
 import time
@@ -60,6 +61,10 @@ RESOURCES = (
     Resource("RayCluster", "ray.io/v1", "rayclusters", optional=True),
     Resource("RayJob", "ray.io/v1", "rayjobs", optional=True),
 )
+
+
+log = logging.getLogger(__name__)
+_UNEXPECTED = "read failed unexpectedly (the debug log has the details)"
 
 
 def _utc_now() -> dt.datetime:
@@ -112,7 +117,8 @@ def read_live(
             except FutureTimeout:
                 states[name] = ClusterState.unknown(name, f"deadline of {deadline:g}s exceeded")
             except Exception as error:  # read_cluster catches all; this is belt and braces
-                states[name] = ClusterState.unknown(name, f"read failed: {type(error).__name__}")
+                log.debug("reading %s failed", name, exc_info=error)
+                states[name] = ClusterState.unknown(name, _UNEXPECTED)
         return states
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -137,7 +143,8 @@ def read_cluster(
     except ConnectError as error:
         return ClusterState.unknown(cluster.name, str(error))
     except Exception as error:
-        return ClusterState.unknown(cluster.name, f"kubeconfig: {type(error).__name__}")
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+        return ClusterState.unknown(cluster.name, f"kubeconfig cannot be used: {first_line}")
     try:
         reader = ListReader(
             api,
@@ -152,7 +159,8 @@ def read_cluster(
     except ReadError as error:
         return ClusterState.unknown(cluster.name, error.reason)
     except Exception as error:
-        return ClusterState.unknown(cluster.name, f"read failed: {type(error).__name__}")
+        log.debug("reading %s failed", cluster.name, exc_info=error)
+        return ClusterState.unknown(cluster.name, _UNEXPECTED)
     finally:
         close_client(api)
     with gc_paused():

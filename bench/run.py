@@ -6,7 +6,7 @@ Generates (or reuses, see bench/make_fleet.py) the fleet of that size and the on
 its size, then measures every row in a fresh subprocess, so each row's peak RSS is its
 own, and prints a markdown table of medians, ratios, targets and PASS/MISS:
 
-  full pass      reconcile.one_pass.plan_pass (fleet repo + snapshot read + plan, no write)
+  full pass      reconcile.run.plan_pass (fleet repo + snapshot read + plan, no write)
                  vs orjson.loads of every snapshot file (read + parse of the same bytes)
   live ingest    bench/live_ingest.py: the kubernetes client's models vs our raw path
                  (and the bare parse), one cluster's pod list through a local HTTP server
@@ -95,7 +95,8 @@ def warm_page_cache(directory: Path) -> None:
 def child_pass(directory: Path, repeat: int) -> dict[str, Any]:
     """plan_pass over the fleet repo and the snapshots; also what the plan decided."""
     from reconciler.gitrepo.workspace import Workspace
-    from reconciler.reconcile.one_pass import plan_pass, snapshot_status
+    from reconciler.reconcile.run import plan_pass
+    from reconciler.reconcile.status_source import snapshot_status
 
     warm_page_cache(directory)
 

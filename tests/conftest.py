@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from reconciler.demo import DEMO_DIR, build_fleet_repo
 from tests.fleet_repo import isolate_git, make_remote
 
 # In CI a property test must not fail on one run and pass on the next: derandomize there
@@ -28,3 +31,18 @@ def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def remote(tmp_path: Path) -> Path:
     """A bare repo holding a fresh fleet on main, like a hosted remote."""
     return make_remote(tmp_path)
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """The demo's fleet: a checkout of repo-template whose origin is a bare repo beside it."""
+    repo, _ = build_fleet_repo(tmp_path / "work", when=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))
+    return repo
+
+
+@pytest.fixture
+def snapshots(tmp_path: Path) -> Path:
+    """A copy of the demo snapshots that a test may edit."""
+    target = tmp_path / "snapshots"
+    shutil.copytree(DEMO_DIR / "snapshots", target)
+    return target

@@ -7,6 +7,7 @@ tests behave the same on a laptop and on a CI runner without any global config.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import subprocess
 from collections.abc import Mapping
@@ -214,3 +215,22 @@ MOVE_BRANCH = "placement/ray-pred"
 def remote_sha(remote: Path, branch: str = MOVE_BRANCH) -> str | None:
     """The commit a branch of the remote points at, or None when it has no such branch."""
     return git(remote, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}") or None
+
+
+# The demo's fleet (repo-template) and snapshots, as the pass-level and CLI tests use them.
+DEMO_NOW = "2026-11-28T12:10:00Z"  # the time of the demo scenario's snapshots
+
+
+def taken_at(snapshots: Path, when: str | dt.datetime) -> Path:
+    """Date the snapshot files as read at `when`: status older than maxStatusAge is stale."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    for path in snapshots.iterdir():
+        os.utime(path, (when.timestamp(), when.timestamp()))
+    return snapshots
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Commit every change in the checkout, as a person would."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.cli.credentials import git_credentials, secrets_from_env
+from reconciler.cli.report import pass_reporter
 from reconciler.core.config import FleetConfig, parse_duration
-from reconciler.core.errors import UsageError, in_plain_words
+from reconciler.core.errors import UsageError
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
 from reconciler.github.credentials import (
     CredentialError,
-    authenticate_git,
+    GitHubCredential,
     credential_from_env,
-    git_push_env,
     github_client,
-    secrets_in_env,
 )
-from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.history import last_moves, read_moves
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
-from reconciler.ops.daemon import PassFunction, PortUnavailable, run_daemon, serving
-from reconciler.ops.health import Health
+from reconciler.ops.daemon import run_daemon
 from reconciler.ops.lease import (
     OPEN_GATE,
     GatedPullRequests,
@@ -38,21 +35,19 @@ from reconciler.ops.lease import (
     coordination_api,
 )
 from reconciler.ops.logs import setup_logging
-from reconciler.ops.metrics import STUCK_STATES, Metrics
+from reconciler.ops.metrics import Metrics
+from reconciler.ops.runner import observed_pass, run_once, write_gate
 from reconciler.plan.explain import plan_json, plan_text
 from reconciler.plan.explain_group import explain_group
-from reconciler.plan.planner import Veto, make_plan
-from reconciler.reconcile.failback_memory import load_streaks
-from reconciler.reconcile.one_pass import (
-    PassOutcome,
+from reconciler.reconcile.memory import git_memory, github_memory
+from reconciler.reconcile.run import Pipeline, decide, plan_pass
+from reconciler.reconcile.status_source import (
     StatusReader,
     live_status,
-    plan_pass,
     read_states,
-    run_pass,
     snapshot_status,
 )
-from reconciler.reconcile.pr_pass import PrPassOutcome, github_memory, run_pr_pass
+from reconciler.reconcile.writers import writer_for
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_METRICS_PORT = 9090
@@ -80,108 +75,71 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """One pass (or a pass every --interval) that writes the moves it decides."""
-    log_format = args.log_format
-    redacting = setup_logging(log_format)
+    redacting = setup_logging(args.log_format)
     redacting.add(secrets_from_env(os.environ))
     if args.leader_elect and not args.interval:
         raise UsageError("--leader-elect needs --interval: only a daemon holds a lease")
     every = interval_seconds(args.interval) if args.interval else 0.0
     port = metrics_port(args)
-    workspace = open_workspace(args)
+    workspace = open_workspace(args, mask=redacting.add)
     config = read_fleet_config(workspace.path)
     mode = args.mode or config.mode
-    reader = status_reader(args)
+    status = status_reader(args)
     metrics = Metrics()
     elector = leader_elector(args) if args.leader_elect else None
-    gate = WriteGate(elector.is_leader) if elector else OPEN_GATE
-    metrics.leader.set_function(lambda: 1.0 if gate.allows() else 0.0)
-    gated = GatedWorkspace.around(workspace, gate)
-    report = PassReporter(out=out, log_format=log_format, metrics=metrics, workspace=gated)
-    report.summary = bool(args.interval) or log_format == "json"
-    one_pass: PassFunction
-    if mode == "pr":
-        pulls, push_env = pull_requests_for(config, env=os.environ, gate=gate)
-        redacting.add(secrets_in_env(push_env))
-
-        def one_pr_pass(now: dt.datetime) -> int:
-            os.environ.update(authenticate_git(args.repo, env=os.environ))  # App tokens expire
-            outcome = run_pr_pass(gated, status=reader, now=now, pulls=pulls, push_env=push_env)
-            return report(outcome)
-
-        one_pass = one_pr_pass
-    else:
-
-        def one_direct_pass(now: dt.datetime) -> int:
-            os.environ.update(authenticate_git(args.repo, env=os.environ))  # App tokens expire
-            return report(run_pass(gated, status=reader, now=now, mode=mode))
-
-        one_pass = one_direct_pass
-
-    try:
-        if not args.interval:
-            with serving(metrics, Health(stale_after=3600.0), port=port, host=args.metrics_address):
-                return one_pass(parse_now(args.now))
-        return run_daemon(
-            one_pass,
-            every=every,
-            mode=mode,
-            metrics=metrics,
-            elector=elector,
-            gate=gate,
-            port=port,
-            host=args.metrics_address,
-        )
-    except PortUnavailable as error:
-        raise UsageError(str(error)) from None
+    gate = write_gate(elector, metrics=metrics)
+    pipeline = pass_pipeline(
+        args,
+        mode=mode,
+        config=config,
+        workspace=GatedWorkspace.around(workspace, gate),
+        status=status,
+        gate=gate,
+        mask=redacting.add,
+    )
+    summary = bool(args.interval) or args.log_format == "json"
+    report = pass_reporter(out=out, log_format=args.log_format, summary=summary)
+    one_pass = observed_pass(pipeline, metrics=metrics, report=report)
+    host = args.metrics_address
+    if not args.interval:
+        now = parse_now(args.now)
+        failed = run_once(one_pass, now=now, metrics=metrics, port=port, host=host)
+        return EXIT_FAILURE if failed else EXIT_OK
+    return run_daemon(
+        one_pass,
+        every=every,
+        mode=mode,
+        metrics=metrics,
+        elector=elector,
+        gate=gate,
+        port=port,
+        host=host,
+    )
 
 
-class PassReporter:
-    """After each pass: metrics from its outcome, then the report in the chosen format."""
-
-    def __init__(
-        self, *, out: TextIO, log_format: str, metrics: Metrics, workspace: Workspace
-    ) -> None:
-        self.out = out
-        self.log_format = log_format
-        self.metrics = metrics
-        self.workspace = workspace
-        self.summary = True  # one summary log line per pass (the daemon's heartbeat in the log)
-
-    def __call__(self, outcome: PassOutcome | PrPassOutcome) -> int:
-        self.metrics.record_outcome(outcome)
-        try:
-            self.metrics.record_history(read_moves(self.workspace.path))
-        except Exception as error:  # the history is for metrics only here
-            log.warning("history not read for metrics: %s", in_plain_words(error))
-        text = io.StringIO()
-        if isinstance(outcome, PrPassOutcome):
-            code = report_pr_pass(outcome, text)
-        else:
-            code = report_pass(outcome, text)
-        fields = pass_fields(outcome)
-        if self.log_format == "json":
-            log.info(text.getvalue().rstrip("\n"), extra={"event": "pass", **fields})
-        else:
-            self.out.write(text.getvalue())
-            self.out.flush()
-        if self.summary:
-            summary = " ".join(f"{key}={value}" for key, value in fields.items())
-            log.info("pass done: %s", summary, extra={"event": "pass-summary"})
-        return code
-
-
-def pass_fields(outcome: PassOutcome | PrPassOutcome) -> dict[str, int]:
-    """A pass in numbers, for the summary log line."""
-    plan = outcome.plan
-    stuck = sum(1 for d in plan.decisions if d.state in STUCK_STATES)
-    unknown = sum(1 for c in plan.clusters if not c.known)
-    return {
-        "groups": len(plan.decisions),
-        "stuck": stuck,
-        "moves": len(plan.moves),
-        "failed": len(outcome.failed),
-        "unknown_clusters": unknown,
-    }
+def pass_pipeline(
+    args: argparse.Namespace,
+    *,
+    mode: str,
+    config: FleetConfig,
+    workspace: Workspace,
+    status: StatusReader,
+    gate: WriteGate,
+    mask: Callable[[Iterable[str]], None],
+) -> Pipeline:
+    """The pass `run` repeats: the mode's writer, and git's credentials asked per pass."""
+    if mode != "pr":
+        git_env = git_credentials(args.repo, environ=os.environ, mask=mask)
+        return Pipeline(workspace, status=status, writer=writer_for(mode), git_env=git_env)
+    pulls, credential = pull_requests_for(config, env=os.environ, gate=gate)
+    git_env = git_credentials(
+        args.repo,
+        environ=os.environ,
+        mask=mask,
+        github=credential,
+        github_url=config.git.github.base_url if config.git.github else "",
+    )
+    return Pipeline(workspace, status=status, writer=writer_for(mode, pulls=pulls), git_env=git_env)
 
 
 def metrics_port(args: argparse.Namespace) -> int:
@@ -205,18 +163,9 @@ def leader_elector(args: argparse.Namespace) -> LeaderElector:
     return LeaderElector(api, name=args.lease_name, namespace=args.lease_namespace)
 
 
-def secrets_from_env(env: Mapping[str, str]) -> list[str]:
-    """The GitHub credential's secrets, to mask in the logs (none when there is none)."""
-    try:
-        credential = credential_from_env(env)
-    except CredentialError:
-        return []
-    return credential.secrets() if credential else []
-
-
 def pull_requests_for(
     config: FleetConfig, *, env: Mapping[str, str], gate: WriteGate = OPEN_GATE
-) -> tuple[PullRequests, dict[str, str]]:
+) -> tuple[GatedPullRequests, GitHubCredential]:
     """The GitHub side of mode pr: the repo from fleet.yaml, the credential from the env."""
     if config.git.github is None:
         raise UsageError("mode 'pr' needs git.github.repo in fleet.yaml (e.g. org/fleet)")
@@ -239,39 +188,7 @@ def pull_requests_for(
         secrets=credential.secrets(),
     )
     pulls.gate = gate
-    return pulls, git_push_env(credential, base_url=base_url)
-
-
-def report_pr_pass(outcome: PrPassOutcome, out: TextIO) -> int:
-    """Print what a pr pass decided and did; 1 when a proposal or withdrawal failed."""
-    print(plan_text(outcome.plan), file=out)
-    for result in outcome.proposals + outcome.withdrawals:
-        where = f" #{result.number} {result.url}".rstrip() if result.number else ""
-        detail = f": {result.error}" if result.error else ""
-        print(f"\n{result.group}: pull request{where} {result.action}{detail}", file=out)
-    if outcome.stopped:
-        print(f"\n{outcome.stopped}", file=out)
-    return EXIT_FAILURE if outcome.failed else EXIT_OK
-
-
-def report_pass(outcome: PassOutcome, out: TextIO) -> int:
-    """Print what a pass decided and wrote; 1 when a decided move could not be written."""
-    print(plan_text(outcome.plan), file=out)
-    for diff in outcome.diffs:
-        print(f"\n(dry-run: nothing written)\n{diff}", file=out)
-    for result in outcome.results:
-        if result.error:
-            print(f"\n{result.group}: NOT written: {result.error}", file=out)
-        elif result.already_moved:
-            print(
-                f"\n{result.group}: already moved on origin as {result.commit[:12]} "
-                "(by another writer); nothing written",
-                file=out,
-            )
-        else:
-            where = "committed and pushed" if result.pushed else "committed (no remote to push to)"
-            print(f"\n{result.group}: {where} as {result.commit[:12]}", file=out)
-    return EXIT_FAILURE if outcome.failed else EXIT_OK
+    return pulls, credential
 
 
 def status(args: argparse.Namespace, out: TextIO) -> int:
@@ -340,38 +257,26 @@ def explain(args: argparse.Namespace, out: TextIO) -> int:
         names = ", ".join(sorted(g.name for g in fleet.groups)) or "none"
         raise UsageError(f"no group {args.group!r} in the fleet repo (groups: {names})")
     states = read_states(status_reader(args), fleet.config, now=now)
-    last = {name: record.when for name, record in last_moves(read_moves(workspace.path)).items()}
-    proposed: dict[str, str] = {}
-    vetoes: Mapping[str, list[Veto]] = {}
+    memory = git_memory(workspace)
     open_pr = ""
     if fleet.config.git.github is not None and credential_from_env(os.environ) is not None:
         pulls, _ = pull_requests_for(fleet.config, env=os.environ)
         memory = github_memory(pulls, fleet=fleet, workspace=workspace, now=now)
-        last = {**last, **memory.last_moves}
-        proposed = {m.group: m.target for m in memory.open_moves}
-        vetoes = memory.vetoes
         mine = next((m for m in memory.open_moves if m.group == group.name), None)
         open_pr = f"#{mine.number} {mine.url} (to {mine.target})" if mine else ""
-    plan = make_plan(
-        fleet,
-        states,
-        now=now,
-        last_moves=last,
-        proposed=proposed,
-        vetoes=vetoes,
-        home_streaks=load_streaks(workspace.path),
-    )
+    plan = decide(fleet, states, memory, now=now)
     decision = next(d for d in plan.decisions if d.group == group.name)
     told = explain_group(
         group,
         decision,
         states=states,
         now=now,
-        last_move=last.get(group.name),
+        last_move=memory.last_moves.get(group.name),
         open_pull_request=open_pr,
     )
     print(told, file=out)
-    if fleet.config.git.github is not None and not open_pr and not proposed and not vetoes:
+    quiet = not open_pr and not memory.open_moves and not memory.vetoes
+    if fleet.config.git.github is not None and quiet:
         if credential_from_env(os.environ) is None:
             print(
                 "\n(no GitHub credential: open move pull requests and vetoes not checked)", file=out
@@ -424,20 +329,22 @@ def parse_now(raw: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
+def open_workspace(
+    args: argparse.Namespace, *, mask: Callable[[Iterable[str]], None] = lambda _: None
+) -> Workspace:
     """The checkout to read and write: the local repo itself, or a clone of the URL."""
     try:  # a private fleet repo over https: clone and fetch with the GitHub credential
-        os.environ.update(authenticate_git(args.repo, env=os.environ))
+        env = git_credentials(args.repo, environ=os.environ, mask=mask)()
     except CredentialError as error:
         raise UsageError(str(error)) from None
     branch = "main"
     local = Path(args.repo)
     if local.is_dir() and (local / "fleet.yaml").exists():
         branch = read_fleet_config(local).git.branch
-    workspace = Workspace.open(args.repo, branch=branch, workdir=args.workdir)
+    workspace = Workspace.open(args.repo, branch=branch, workdir=args.workdir, env=env)
     configured = read_fleet_config(workspace.path).git.branch
     if configured != branch:
-        workspace = Workspace.open(args.repo, branch=configured, workdir=args.workdir)
+        workspace = Workspace.open(args.repo, branch=configured, workdir=args.workdir, env=env)
     return workspace
 
 

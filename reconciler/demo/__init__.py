@@ -21,7 +21,9 @@ import yaml
 from reconciler.gitrepo.history import read_moves
 from reconciler.gitrepo.workspace import Workspace
 from reconciler.plan.explain import plan_text
-from reconciler.reconcile.one_pass import run_pass, snapshot_status
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import DirectWriter
 
 DEMO_DIR = Path(__file__).parent
 IDENTITY = {
@@ -85,7 +87,7 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     print(str(scenario.get("story", "")).strip(), file=out)
     workspace = Workspace.open(str(fleet), branch="main")
     outcome = run_pass(
-        workspace, status=snapshot_status(DEMO_DIR / "snapshots"), now=now, mode="direct"
+        workspace, status=snapshot_status(DEMO_DIR / "snapshots"), writer=DirectWriter(), now=now
     )
     print("\n== The plan (placement-reconciler plan)", file=out)
     print(plan_text(outcome.plan), file=out)

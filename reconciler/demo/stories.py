@@ -19,7 +19,9 @@ import yaml
 
 from reconciler.gitrepo.history import read_moves
 from reconciler.gitrepo.workspace import Workspace
-from reconciler.reconcile.one_pass import run_pass, snapshot_status
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import DirectWriter
 
 _TIME_FIELDS = ("creationTimestamp", "lastTransitionTime", "lastProbeTime")
 _PRUNED = ("ray-pred-", "buildkitd-")
@@ -211,7 +213,8 @@ def run_story(
             transform=transform,
             **options,
         )
-        outcome = run_pass(workspace, status=snapshot_status(status_dir), now=when, mode="direct")
+        status = snapshot_status(status_dir)
+        outcome = run_pass(workspace, status=status, writer=DirectWriter(), now=when)
         decision = next(d for d in outcome.plan.decisions if d.group == "ray-pred")
         print(f"== Pass {index} at +{minutes}m: {words}", file=out)
         print(

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, run_git
@@ -45,11 +46,19 @@ def cache_dir(url: str, *, branch: str) -> Path:
     return Path(cache_home) / "placement-reconciler" / digest
 
 
-def clone_or_reuse(url: str, *, branch: str, path: Path, fresh: bool = False) -> Path:
+def clone_or_reuse(
+    url: str,
+    *,
+    branch: str,
+    path: Path,
+    fresh: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Path:
     """A clone of url at path: the existing one when it is sound, else a fresh one.
 
     With `fresh`, an existing clone of url is replaced by a new one (never a directory
-    that is not a clone of url).
+    that is not a clone of url). `env` is added to git's environment for the clone
+    (credentials for the remote, see github.credentials.authenticate_git).
     """
     if path.exists() and any(path.iterdir()) and not fresh:
         if not (path / ".git").exists():
@@ -70,6 +79,7 @@ def clone_or_reuse(url: str, *, branch: str, path: Path, fresh: bool = False) ->
         run_git(
             ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(scratch)],
             cwd=path.parent,
+            env=env,
             timeout=NETWORK_TIMEOUT,
         )
     except GitError as error:

@@ -113,21 +113,26 @@ class Workspace:
         branch: str,
         workdir: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        env: Mapping[str, str] | None = None,
     ) -> Workspace:
-        """Work in a local checkout, or in a clone of a URL or bare repo (kept and re-used)."""
+        """Work in a local checkout, or in a clone of a URL or bare repo (kept and re-used).
+
+        `env` is added to the environment of the git commands that reach the remote
+        (clone, fetch): the credentials for it, resolved by the caller.
+        """
         if not git_succeeds(["check-ref-format", f"refs/heads/{branch}"], cwd=Path.cwd()):
             raise WorkspaceError(f"{branch!r} is not a valid branch name")
         if clone.is_clone_source(repo):
             url = clone.clone_url(repo)
             path = workdir or clone.cache_dir(url, branch=branch)
             try:
-                path = clone.clone_or_reuse(url, branch=branch, path=path)
+                path = clone.clone_or_reuse(url, branch=branch, path=path, env=env)
                 workspace = cls(path, branch=branch, sleep=sleep)
-                problem = workspace._repair_clone()
+                problem = workspace._repair_clone(env=env)
                 if problem:
                     # The clone is ours to throw away: a crash (or a hand) left it unusable.
                     log.warning("re-making the clone in %s: %s", path, problem)
-                    path = clone.clone_or_reuse(url, branch=branch, path=path, fresh=True)
+                    path = clone.clone_or_reuse(url, branch=branch, path=path, fresh=True, env=env)
                     workspace = cls(path, branch=branch, sleep=sleep)
             except clone.CloneError as error:
                 raise WorkspaceError(str(error)) from error
@@ -142,7 +147,7 @@ class Workspace:
         workspace._ensure_branch()
         return workspace
 
-    def _repair_clone(self) -> str:
+    def _repair_clone(self, *, env: Mapping[str, str] | None = None) -> str:
         """Finish a crashed move and catch up with origin; '' or why the clone is unusable.
 
         A clone is usable when its branch is checked out at origin's tip with clean files.
@@ -154,7 +159,7 @@ class Workspace:
             return str(error)
         except GitError as error:
             return f"cannot finish an interrupted move: {error.stderr}"
-        self.refresh()
+        self.refresh(env=env)
         tracking = f"refs/remotes/origin/{self.branch}"
         remote = run_git(["rev-parse", "--verify", "-q", tracking], cwd=self.path, check=False)
         if remote.returncode != 0:
@@ -176,12 +181,15 @@ class Workspace:
         """True when the checkout has a remote named origin to fetch from and push to."""
         return git_succeeds(["remote", "get-url", "origin"], cwd=self.path)
 
-    def refresh(self) -> None:
-        """Fetch origin and fast-forward the branch if the checkout is clean; keep local work."""
+    def refresh(self, *, env: Mapping[str, str] | None = None) -> None:
+        """Fetch origin and fast-forward the branch if the checkout is clean; keep local work.
+
+        `env` is added to the fetch's environment (the credentials for origin).
+        """
         if not self.has_origin():
             return
         try:
-            remote = self._fetch()
+            remote = self._fetch(env=env)
         except GitError as error:
             raise WorkspaceError(
                 f"cannot fetch {self.branch} from origin: {error.stderr}"
@@ -229,12 +237,18 @@ class Workspace:
         return f"{stat}\n\n{patch}\n"
 
     def apply(
-        self, move: Move, *, push: bool = True, author: tuple[str, str] = DEFAULT_AUTHOR
+        self,
+        move: Move,
+        *,
+        push: bool = True,
+        author: tuple[str, str] = DEFAULT_AUTHOR,
+        env: Mapping[str, str] | None = None,
     ) -> MoveResult:
         """Commit the move on the branch (and push it); on any error nothing is changed.
 
         With a remote the commit is pushed first and the local branch follows only once
-        origin has it, so a crash never leaves a local commit that origin lacks.
+        origin has it, so a crash never leaves a local commit that origin lacks. `env` is
+        added to the environment of the push and fetch (the credentials for origin).
         """
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
         with contextlib.ExitStack() as running:
@@ -259,7 +273,13 @@ class Workspace:
             if done_by:  # the branch moved on under this pass, with this very move
                 return MoveResult(move.group, done_by, pushed, already_moved=True)
             return self._publish(
-                move, base=base, new=new, pushed=pushed, author=author, reader=objects.reader
+                move,
+                base=base,
+                new=new,
+                pushed=pushed,
+                author=author,
+                reader=objects.reader,
+                env=env,
             )
 
     def _prepare(
@@ -297,6 +317,7 @@ class Workspace:
         pushed: bool,
         author: tuple[str, str],
         reader: ObjectReader,
+        env: Mapping[str, str] | None = None,
     ) -> MoveResult:
         """Push the new commit (when there is an origin), then let the branch follow.
 
@@ -311,7 +332,7 @@ class Workspace:
                     _remember_listings(reader, commit=new, move=move)
 
                 outcome = self._push_meanwhile(
-                    move, base=base, commit=new, author=author, meanwhile=meanwhile
+                    move, base=base, commit=new, author=author, meanwhile=meanwhile, env=env
                 )
                 if isinstance(outcome, MoveResult):
                     return outcome
@@ -334,6 +355,7 @@ class Workspace:
         commit: str,
         author: tuple[str, str],
         meanwhile: Callable[[], None],
+        env: Mapping[str, str] | None = None,
     ) -> str | MoveResult:
         """`_push_with_retries`, with `meanwhile` run in a thread of its own until it ends."""
 
@@ -346,7 +368,7 @@ class Workspace:
         helper = threading.Thread(target=work, name="placement-meanwhile", daemon=True)
         helper.start()
         try:
-            return self._push_with_retries(move, base=base, commit=commit, author=author)
+            return self._push_with_retries(move, base=base, commit=commit, author=author, env=env)
         except MoveRefused as refused:
             return MoveResult(move.group, "", False, error=str(refused))
         except GitError as failure:
@@ -355,7 +377,13 @@ class Workspace:
             helper.join()
 
     def _push_with_retries(
-        self, move: Move, *, base: str, commit: str, author: tuple[str, str]
+        self,
+        move: Move,
+        *,
+        base: str,
+        commit: str,
+        author: tuple[str, str],
+        env: Mapping[str, str] | None = None,
     ) -> str | MoveResult:
         """Push; when the race is lost, rebuild on the new remote tip and try again.
 
@@ -363,13 +391,13 @@ class Workspace:
         """
         problem = ""
         for attempt in range(PUSH_ATTEMPTS):
-            problem = self._push(commit)
+            problem = self._push(commit, env=env)
             if not problem:
                 return commit
             if problem not in _LOST_RACE or attempt == PUSH_ATTEMPTS - 1:
                 break
             self._sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))
-            remote = self._fetch()
+            remote = self._fetch(env=env)
             if remote is None or not is_ancestor(self.path, base, remote):
                 problem = f"origin/{self.branch} and the local branch have diverged"
                 break
@@ -441,12 +469,13 @@ class Workspace:
             objects=objects,
         )
 
-    def _push(self, commit: str) -> str:
+    def _push(self, commit: str, *, env: Mapping[str, str] | None = None) -> str:
         """Push commit to the branch on origin; '' on success, else why not."""
         spec = f"{commit}:{self._ref}"
         done = run_git(
             ["push", "--porcelain", "origin", spec],
             cwd=self.path,
+            env=env,
             check=False,
             timeout=NETWORK_TIMEOUT,
         )
@@ -461,12 +490,13 @@ class Workspace:
         stderr = GitError(["push"], done.returncode, done.stderr.decode(errors="replace")).stderr
         return stderr or f"git push exited with {done.returncode}"
 
-    def _fetch(self) -> str | None:
+    def _fetch(self, *, env: Mapping[str, str] | None = None) -> str | None:
         """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""
         tracking = f"refs/remotes/origin/{self.branch}"
         fetched = run_git(
             ["fetch", "--quiet", "--no-tags", "origin", f"+{self._ref}:{tracking}"],
             cwd=self.path,
+            env=env,
             check=False,
             timeout=NETWORK_TIMEOUT,
         )

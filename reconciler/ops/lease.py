@@ -84,10 +84,15 @@ class GatedWorkspace(Workspace):
         return gated
 
     def apply(
-        self, move: Move, *, push: bool = True, author: tuple[str, str] = DEFAULT_AUTHOR
+        self,
+        move: Move,
+        *,
+        push: bool = True,
+        author: tuple[str, str] = DEFAULT_AUTHOR,
+        env: Mapping[str, str] | None = None,
     ) -> MoveResult:
         self.gate.check(f"committing the move of {move.group}")
-        return super().apply(move, push=push, author=author)
+        return super().apply(move, push=push, author=author, env=env)
 
 
 class GatedPullRequests(PullRequests):

@@ -1,6 +1,6 @@
 """Prometheus metrics of the reconciler, derived from what each pass returned.
 
-Everything is recorded from the outcome objects (Plan, PassOutcome, PrPassOutcome) after a
+Everything is recorded from what a pass returned (its PassOutcome and Plan) after the
 pass: the planner stays pure. Each `Metrics` owns its registry, so tests never share the
 process-wide default one. Labels have bounded values: cluster names come from fleet.yaml,
 and a read failure's free-text reason is reduced to a short class (`reason_class`).
@@ -18,14 +18,12 @@ from prometheus_client.registry import Collector
 
 from reconciler.gitrepo.history import MoveRecord
 from reconciler.plan.planner import Plan
-from reconciler.reconcile.one_pass import PassOutcome
-from reconciler.reconcile.pr_pass import PrPassOutcome
+from reconciler.reconcile.outcome import WRITTEN, PassOutcome
 
 PREFIX = "placement_reconciler"
 # States every pass reports, at zero when no group is in them, so a series never vanishes.
 BASE_STATES = ("running", "waiting", "pending-other", "stuck", "upgrade-stalled", "unknown")
 STUCK_STATES = frozenset({"stuck", "upgrade-stalled"})
-PROPOSED_ACTIONS = frozenset({"opened", "adopted"})  # a new pull request for a move
 _REASON_CLASSES = (
     ("unreachable", "unreachable"),
     ("timed out", "timeout"),
@@ -179,25 +177,22 @@ class Metrics:
             if not cluster.known:
                 self.cluster_read_failures.labels(cluster.name, reason_class(cluster.reason)).inc()
 
-    def record_outcome(self, outcome: PassOutcome | PrPassOutcome) -> None:
-        """The plan's gauges plus what the pass wrote and what failed while writing."""
+    def record_outcome(self, outcome: PassOutcome) -> None:
+        """The plan's gauges plus what the pass wrote and what failed while writing.
+
+        A move written is a commit in mode direct, a new pull request in mode pr; a failed
+        write counts against git in mode direct and against GitHub in mode pr.
+        """
         self.record_plan(outcome.plan)
         reasons = {d.group: d.reason or "capacity" for d in outcome.plan.decisions}
-        if isinstance(outcome, PassOutcome):
-            for result in outcome.results:
-                if result.error:
-                    self.git_errors.labels("move").inc()
-                else:
-                    self.moves_proposed.labels(outcome.mode, reasons.get(result.group, "")).inc()
-            return
-        for proposal in outcome.proposals:
-            if proposal.action in PROPOSED_ACTIONS:
-                self.moves_proposed.labels("pr", reasons.get(proposal.group, "")).inc()
-            elif proposal.action == "failed":
-                self.github_errors.labels("propose").inc()
-        for withdrawal in outcome.withdrawals:
-            if withdrawal.action == "failed":
-                self.github_errors.labels("withdraw").inc()
+        for result in outcome.results:
+            if result.action in WRITTEN and not result.withdrawal:
+                self.moves_proposed.labels(outcome.mode, reasons.get(result.group, "")).inc()
+            elif result.failed and outcome.mode == "pr":
+                operation = "withdraw" if result.withdrawal else "propose"
+                self.github_errors.labels(operation).inc()
+            elif result.failed:
+                self.git_errors.labels("move").inc()
         if outcome.stopped:
             self.github_errors.labels("rate-limit").inc()
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -490,8 +491,8 @@ def test_losing_every_race_gives_up_after_three_tries_with_growing_backoff(
 
     real_fetch = workspace._fetch
 
-    def fetch_then_someone_pushes() -> str | None:
-        fetched = real_fetch()
+    def fetch_then_someone_pushes(*, env: Mapping[str, str] | None = None) -> str | None:
+        fetched = real_fetch(env=env)
         someone_pushes_first()
         return fetched
 

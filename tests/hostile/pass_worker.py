@@ -30,8 +30,9 @@ from reconciler.github.credentials import GitHubCredential, git_push_env
 from reconciler.gitrepo import branch
 from reconciler.gitrepo import workspace as git_writer
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
-from reconciler.reconcile.one_pass import run_pass, snapshot_status
-from reconciler.reconcile.pr_pass import run_pr_pass
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import DirectWriter, PullRequestWriter
 
 PUSHED: list[dict[str, str]] = []
 
@@ -129,25 +130,26 @@ def main(options: dict[str, Any]) -> None:
         record: dict[str, Any] = {"pass": number}
         if options["mode"] == "pr":
             credential = GitHubCredential(kind="token", token=options["token"])
-            outcome = run_pr_pass(
+            outcome = run_pass(
                 workspace,
                 status=status,
+                writer=PullRequestWriter(_pulls(options)),
                 now=now,
-                pulls=_pulls(options),
-                push_env=git_push_env(credential, base_url=options["base_url"]),
+                git_env=git_push_env(credential, base_url=options["base_url"]),
             )
             record["proposals"] = [
-                [r.group, r.action, r.number, r.error] for r in outcome.proposals
+                [r.group, r.action, r.number, r.error] for r in outcome.results if not r.withdrawal
             ]
             record["withdrawals"] = [
-                [r.group, r.action, r.number, r.error] for r in outcome.withdrawals
+                [r.group, r.action, r.number, r.error] for r in outcome.results if r.withdrawal
             ]
             record["pushed"] = list(PUSHED)
             PUSHED.clear()
         else:
-            result = run_pass(workspace, status=status, now=now, mode="direct")
+            result = run_pass(workspace, status=status, writer=DirectWriter(), now=now)
             record["results"] = [
-                [r.group, r.commit, r.pushed, r.error, r.already_moved] for r in result.results
+                [r.group, r.commit, r.pushed, r.error, r.action == "already-moved"]
+                for r in result.results
             ]
         print(json.dumps(record), flush=True)
 

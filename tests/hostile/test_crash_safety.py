@@ -28,8 +28,10 @@ from reconciler.cli.main import main
 from reconciler.demo import DEMO_DIR, build_fleet_repo
 from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
-from reconciler.reconcile.one_pass import run_pass, snapshot_status
-from reconciler.reconcile.pr_pass import PrPassOutcome, run_pr_pass
+from reconciler.reconcile.outcome import PassOutcome
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import DirectWriter, PullRequestWriter
 from tests.fakes.github_server import FakeGitHub
 
 from .contention import NOW, WHEN, add_github, git, group_cluster, half_moved
@@ -131,7 +133,8 @@ def test_direct_mode_converges_after_a_kill(remote: Path, tmp_path: Path, point:
     # A further pass finds nothing to do.
     workspace = Workspace.open(f"file://{remote}", branch="main", workdir=clone)
     later = WHEN + dt.timedelta(minutes=1)
-    again = run_pass(workspace, status=snapshot_status(SNAPSHOTS), now=later, mode="direct")
+    status = snapshot_status(SNAPSHOTS)
+    again = run_pass(workspace, status=status, writer=DirectWriter(), now=later)
     assert again.results == ()
     assert move_commits(remote, "main") == Counter({"ray-pred": 1})
 
@@ -144,7 +147,7 @@ def github(remote: Path, tmp_path: Path) -> Iterator[FakeGitHub]:
         yield fake
 
 
-def pr_pass(remote: Path, clone: Path, fake: FakeGitHub) -> PrPassOutcome:
+def pr_pass(remote: Path, clone: Path, fake: FakeGitHub) -> PassOutcome:
     client = Github(
         base_url=fake.base_url,
         auth=Auth.Token(TOKEN),
@@ -156,7 +159,8 @@ def pr_pass(remote: Path, clone: Path, fake: FakeGitHub) -> PrPassOutcome:
         client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[TOKEN]
     )
     workspace = Workspace.open(f"file://{remote}", branch="main", workdir=clone)
-    return run_pr_pass(workspace, status=snapshot_status(SNAPSHOTS), now=WHEN, pulls=pulls)
+    status = snapshot_status(SNAPSHOTS)
+    return run_pass(workspace, status=status, writer=PullRequestWriter(pulls), now=WHEN)
 
 
 @pytest.mark.parametrize("point", PR_POINTS)
@@ -170,10 +174,11 @@ def test_pr_mode_converges_after_a_kill(
     outcome = pr_pass(remote, clone, github)
 
     assert outcome.failed == ()
-    assert [(r.group, r.action) for r in outcome.proposals] in (
-        [("ray-pred", "opened")],
-        [("ray-pred", "updated")],  # the PR was open: labels or evidence completed
-        [("ray-pred", "unchanged")],  # the crash came after the last write
+    assert outcome.mode == "pr"
+    assert [(r.group, r.action, r.withdrawal) for r in outcome.results] in (
+        [("ray-pred", "opened", False)],
+        [("ray-pred", "updated", False)],  # the PR was open: labels or evidence completed
+        [("ray-pred", "unchanged", False)],  # the crash came after the last write
     )
     (pull,) = github.pulls.values()
     assert pull.state == "open" and pull.head == "placement/ray-pred"
@@ -187,5 +192,7 @@ def test_pr_mode_converges_after_a_kill(
     assert_clone_follows(clone, remote)
     # A further pass changes nothing, and never opens a second pull request.
     again = pr_pass(remote, clone, github)
-    assert [(r.group, r.action) for r in again.proposals] == [("ray-pred", "unchanged")]
+    assert [(r.group, r.action, r.withdrawal) for r in again.results] == [
+        ("ray-pred", "unchanged", False)
+    ]
     assert len(github.pulls) == 1 and github.branch_sha("placement/ray-pred") == tip

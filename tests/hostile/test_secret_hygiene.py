@@ -29,7 +29,9 @@ from reconciler.cli import commands
 from reconciler.cli.main import main
 from reconciler.gitrepo.workspace import Workspace
 from reconciler.ops.metrics import Metrics
-from reconciler.reconcile.one_pass import live_status, run_pass
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import live_status
+from reconciler.reconcile.writers import DryRunWriter
 from tests.fakes.github_server import FakeGitHub
 
 from . import live_rig
@@ -262,11 +264,11 @@ def test_metrics_never_show_credentials(
     workspace = Workspace.open(str(fleet), branch="main")
     reader = live_status(kubeconfig=str(kubeconfig))
     when = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
-    outcome = run_pass(workspace, status=reader, now=when, mode="dry-run")
+    outcome = run_pass(workspace, status=reader, writer=DryRunWriter(), now=when)
     metrics.record_plan(outcome.plan)
     metrics.record_outcome(outcome)
     rig.fakes["cloud"].token = "rotated"  # kube 401 on cloud
-    failed = run_pass(workspace, status=reader, now=when, mode="dry-run")
+    failed = run_pass(workspace, status=reader, writer=DryRunWriter(), now=when)
     metrics.record_plan(failed.plan)
     metrics.record_error(RuntimeError(f"planted: {TOKEN} {KUBE_TOKENS['cloud']}"))
 

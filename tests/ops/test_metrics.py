@@ -10,14 +10,11 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler.github.move_pull_request import ProposalResult
 from reconciler.gitrepo.history import MoveRecord
-from reconciler.gitrepo.workspace import MoveResult
 from reconciler.ops.health import Health, HealthServer, serve
 from reconciler.ops.metrics import Metrics, error_kind, reason_class
 from reconciler.plan.planner import ClusterSummary, Decision, Plan
-from reconciler.reconcile.one_pass import PassOutcome
-from reconciler.reconcile.pr_pass import PrPassOutcome
+from reconciler.reconcile.outcome import PassOutcome, WriteResult
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -82,8 +79,8 @@ def test_the_gauges_show_the_last_pass_only() -> None:
 def test_a_direct_pass_counts_written_moves_and_git_errors() -> None:
     metrics = Metrics()
     results = (
-        MoveResult("ray-pred", "abc123", True),
-        MoveResult("batch-etl", "", False, error="cannot move batch-etl: push refused"),
+        WriteResult("ray-pred", "committed", commit="abc123", pushed=True),
+        WriteResult("batch-etl", "failed", error="cannot move batch-etl: push refused"),
     )
     metrics.record_outcome(PassOutcome(plan=a_plan(), mode="direct", results=results))
     proposed = "placement_reconciler_moves_proposed_total"
@@ -93,14 +90,15 @@ def test_a_direct_pass_counts_written_moves_and_git_errors() -> None:
 
 def test_a_pr_pass_counts_new_pull_requests_and_github_errors() -> None:
     metrics = Metrics()
-    outcome = PrPassOutcome(
+    outcome = PassOutcome(
         plan=a_plan(),
-        proposals=(
-            ProposalResult("ray-pred", "opened", 7),
-            ProposalResult("batch-etl", "unchanged", 3),
-            ProposalResult("web", "failed", error="GitHub said 502"),
+        mode="pr",
+        results=(
+            WriteResult("ray-pred", "opened", number=7),
+            WriteResult("batch-etl", "unchanged", number=3),
+            WriteResult("web", "failed", error="GitHub said 502"),
+            WriteResult("edge", "failed", error="GitHub said 502", withdrawal=True),
         ),
-        withdrawals=(ProposalResult("edge", "failed", error="GitHub said 502"),),
         stopped="GitHub rate limit reached",
     )
     metrics.record_outcome(outcome)
@@ -111,6 +109,15 @@ def test_a_pr_pass_counts_new_pull_requests_and_github_errors() -> None:
     assert value(metrics, errors, operation="propose") == 1
     assert value(metrics, errors, operation="withdraw") == 1
     assert value(metrics, errors, operation="rate-limit") == 1
+
+
+def test_a_dry_run_pass_counts_no_move_and_no_error() -> None:
+    metrics = Metrics()
+    shown = (WriteResult("ray-pred", "shown", diff="a diff"),)
+    metrics.record_outcome(PassOutcome(plan=a_plan(), mode="dry-run", results=shown))
+    proposed = "placement_reconciler_moves_proposed_total"
+    assert value(metrics, proposed, mode="dry-run", reason="upgrade-stalled") is None
+    assert value(metrics, "placement_reconciler_git_errors_total", operation="move") is None
 
 
 def move(commit: str, reason: str = "capacity") -> MoveRecord:

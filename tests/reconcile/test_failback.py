@@ -17,7 +17,8 @@ import yaml
 
 from reconciler.cli.main import main
 from reconciler.gitrepo.history import read_moves
-from tests.e2e.conftest import NOW, commit_all, git, taken_at
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import commit_all, git, taken_at
 
 GONE = ("ray-pred-", "buildkitd-")
 

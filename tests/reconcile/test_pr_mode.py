@@ -10,69 +10,49 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from github import Auth, Github, GithubRetry
 
 from reconciler.cli.main import main
-from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.history import read_moves
-from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
-from reconciler.reconcile.one_pass import snapshot_status
-from reconciler.reconcile.pr_pass import PrPassOutcome, run_pr_pass
-from tests.e2e.conftest import NOW, commit_all, git, taken_at
+from reconciler.gitrepo.workspace import Workspace
+from reconciler.reconcile.outcome import PassOutcome, WriteResult
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import PullRequestWriter
 from tests.fakes.github_server import FakeGitHub
-
-TOKEN = "ghp_E2ESECRETTOKEN0123456789"
-WHEN = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
-
-
-@pytest.fixture
-def github(fleet: Path) -> Iterator[FakeGitHub]:
-    """The fake GitHub over the fleet's bare remote; fleet.yaml names it."""
-    with FakeGitHub(remote=fleet.parent / "remote.git", tokens=(TOKEN,)) as fake:
-        fake.now = WHEN - dt.timedelta(minutes=5)
-        config = fleet / "fleet.yaml"
-        config.write_text(
-            config.read_text().replace(
-                "  # github: {repo: org/fleet}",
-                f"  github: {{repo: org/fleet, baseUrl: '{fake.base_url}'}}\n  # was:",
-            )
-        )
-        commit_all(fleet, "fleet: open pull requests on the fake GitHub")
-        git(fleet, "push", "-q", "origin", "main")
-        yield fake
-
-
-def pulls(fake: FakeGitHub) -> PullRequests:
-    client = Github(
-        base_url=fake.base_url,
-        auth=Auth.Token(TOKEN),
-        retry=GithubRetry(total=2, backoff_factor=0, secondary_rate_wait=0),
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
-    return PullRequests(
-        client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[TOKEN]
-    )
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import commit_all, git, taken_at
+from tests.reconcile.github_fleet import TOKEN, WHEN, pulls
 
 
 def one_pass(
     fleet: Path, fake: FakeGitHub, snapshots: Path, *, now: dt.datetime = WHEN
-) -> PrPassOutcome:
+) -> PassOutcome:
     workspace = Workspace.open(str(fleet), branch="main")
     status = snapshot_status(taken_at(snapshots, now))
-    return run_pr_pass(workspace, status=status, now=now, pulls=pulls(fake))
+    outcome = run_pass(workspace, status=status, writer=PullRequestWriter(pulls(fake)), now=now)
+    assert outcome.mode == "pr"
+    return outcome
+
+
+def proposals(outcome: PassOutcome) -> tuple[WriteResult, ...]:
+    """The pull requests the pass opened, updated or kept for its moves."""
+    return tuple(r for r in outcome.results if not r.withdrawal)
+
+
+def withdrawals(outcome: PassOutcome) -> tuple[WriteResult, ...]:
+    """The move pull requests the pass closed (or failed to close)."""
+    return tuple(r for r in outcome.results if r.withdrawal)
 
 
 def test_one_pass_opens_one_clear_pull_request(
     fleet: Path, github: FakeGitHub, snapshots: Path
 ) -> None:
     outcome = one_pass(fleet, github, snapshots)
-    assert [(r.group, r.action) for r in outcome.proposals] == [("ray-pred", "opened")]
+    assert [(r.group, r.action) for r in proposals(outcome)] == [("ray-pred", "opened")]
     (pull,) = github.pulls.values()
     assert pull.title == "placement: move ray-pred from onprem to cloud"
     assert pull.head == "placement/ray-pred"
@@ -89,9 +69,9 @@ def test_passes_keep_one_current_pull_request(
 ) -> None:
     one_pass(fleet, github, snapshots)
     again = one_pass(fleet, github, snapshots)
-    assert [r.action for r in again.proposals] == ["unchanged"]
+    assert [r.action for r in proposals(again)] == ["unchanged"]
     later = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(minutes=7))
-    assert [r.action for r in later.proposals] == ["updated"]  # the evidence changed: 17m
+    assert [r.action for r in proposals(later)] == ["updated"]  # the evidence changed: 17m
     assert len(github.pulls) == 1
     assert "for 17m" in next(iter(github.pulls.values())).body
 
@@ -103,7 +83,7 @@ def test_merging_is_the_move_and_no_new_pull_request_follows(
     (number,) = github.pulls
     github.merge(number)
     after = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(minutes=10))
-    assert after.proposals == () and len(github.pulls) == 1
+    assert proposals(after) == () and len(github.pulls) == 1
     assert (fleet / "clusters/cloud/groups/ray-pred").is_dir()
     (record,) = read_moves(fleet)
     assert (record.group, record.source, record.target) == ("ray-pred", "onprem", "cloud")
@@ -119,7 +99,7 @@ def test_a_pull_request_closed_without_merging_vetoes_the_move(
     (number,) = github.pulls
     github.close(number)
     after = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(hours=1))
-    assert after.proposals == ()
+    assert proposals(after) == ()
     assert len(github.pulls) == 1
     ray = next(d for d in after.plan.decisions if d.group == "ray-pred")
     assert ray.action == "report"
@@ -127,7 +107,7 @@ def test_a_pull_request_closed_without_merging_vetoes_the_move(
         ray.candidates[0].detail
     )
     expired = one_pass(fleet, github, snapshots, now=WHEN + dt.timedelta(hours=25))
-    assert [r.action for r in expired.proposals] == ["opened"]  # the veto window is over
+    assert [r.action for r in proposals(expired)] == ["opened"]  # the veto window is over
 
 
 def test_a_group_no_longer_stuck_gets_its_pull_request_closed_with_a_comment(
@@ -143,7 +123,7 @@ def test_a_group_no_longer_stuck_gets_its_pull_request_closed_with_a_comment(
     ]
     onprem.write_text(yaml.safe_dump(data))
     after = one_pass(fleet, github, snapshots)
-    assert [(r.group, r.action) for r in after.withdrawals] == [("ray-pred", "closed")]
+    assert [(r.group, r.action) for r in withdrawals(after)] == [("ray-pred", "closed")]
     (pull,) = github.pulls.values()
     assert pull.state == "closed" and not pull.merged
     assert any("no longer needed" in comment for comment in pull.comments)
@@ -191,23 +171,23 @@ def test_pr_mode_without_a_credential_is_a_usage_error(
 def test_make_before_break_is_two_pull_requests_the_second_after_the_copy_is_healthy(
     fleet: Path, github: FakeGitHub, snapshots: Path
 ) -> None:
-    from tests.e2e.test_make_before_break import ray_copy_on_cloud
+    from tests.reconcile.test_make_before_break import ray_copy_on_cloud
 
     policy = fleet / "clusters/onprem/groups/ray-pred/placement.yaml"
     policy.write_text("strategy: make-before-break\n")
     commit_all(fleet, "ray-pred: relocate without downtime")
     git(fleet, "push", "-q", "origin", "main")
     first = one_pass(fleet, github, snapshots)
-    assert [r.action for r in first.proposals] == ["opened"]
+    assert [r.action for r in proposals(first)] == ["opened"]
     (copy_pr,) = github.pulls.values()
     assert copy_pr.title == "placement: copy ray-pred to cloud (make-before-break 1/2, from onprem)"
     github.merge(copy_pr.number)
     starting = ray_copy_on_cloud(snapshots, ready=False)
     waiting = one_pass(fleet, github, starting, now=WHEN + dt.timedelta(minutes=5))
-    assert waiting.proposals == () and len(github.pulls) == 1  # phase two waits for health
+    assert proposals(waiting) == () and len(github.pulls) == 1  # phase two waits for health
     healthy = ray_copy_on_cloud(snapshots, ready=True)
     second = one_pass(fleet, github, healthy, now=WHEN + dt.timedelta(minutes=8))
-    assert [r.action for r in second.proposals] == ["opened"]
+    assert [r.action for r in proposals(second)] == ["opened"]
     finish_pr = github.pulls[max(github.pulls)]
     assert (
         finish_pr.title == "placement: move ray-pred from onprem to cloud (make-before-break 2/2)"
@@ -262,9 +242,6 @@ def test_a_private_fleet_repo_over_http_is_cloned_with_the_token_from_the_enviro
     for name in list(os.environ):
         if name.startswith(("GITHUB_", "GIT_CONFIG_")):
             monkeypatch.delenv(name)
-    # The CLI sets git's auth config in its own environment: undo it after the test.
-    for name in ("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"):
-        monkeypatch.setenv(name, "0" if name == "GIT_CONFIG_COUNT" else "")
     plan = [
         "plan",
         "--repo",
@@ -278,8 +255,10 @@ def test_a_private_fleet_repo_over_http_is_cloned_with_the_token_from_the_enviro
     assert refused == 2
     assert TOKEN not in capsys.readouterr().err
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    environ = dict(os.environ)
     out = io.StringIO()
     assert main([*plan, "--workdir", str(tmp_path / "authenticated")], out=out) == 0
+    assert dict(os.environ) == environ  # git got the credential as its env, not ours
     assert "ray-pred on onprem: MOVE" in out.getvalue()
     config = (tmp_path / "authenticated" / ".git" / "config").read_text()
     assert TOKEN not in config and "extraHeader" not in config  # never stored on disk

@@ -17,7 +17,8 @@ from pytest_httpserver import HTTPServer
 
 from reconciler.cli.main import main
 from reconciler.demo import DEMO_DIR
-from tests.e2e.conftest import NOW, commit_all
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import commit_all
 from tests.status.fake_apiserver import FakeApiServer, start_servers, write_kubeconfig
 
 TOKENS = {"onprem": "onprem-token-0123456789abcdef", "cloud": "cloud-token-fedcba9876543210"}

@@ -16,7 +16,8 @@ import pytest
 
 from reconciler.cli.main import main
 from reconciler.demo.stories import copy_on_cloud, write_snapshots
-from tests.e2e.conftest import NOW, commit_all, git, taken_at
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import commit_all, git, taken_at
 
 START = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
 GROUP = "clusters/{}/groups/ray-pred"

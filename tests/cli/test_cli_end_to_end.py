@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.main import main
-from tests.e2e.conftest import NOW, git
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import git
 
 
 def run_cli(*args: str) -> tuple[int, str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.main import main
-from tests.e2e.conftest import NOW, commit_all
+from tests.fleet_repo import DEMO_NOW as NOW
+from tests.fleet_repo import commit_all
 
 
 def plan_json(fleet: Path, snapshots: Path) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -1,0 +1,96 @@
+"""One reconcile pass for every mode: read the fleet, the clusters and the memory, plan, write.
+
+`run --once` and the daemon both run `Pipeline.run`; `plan`, `status` and the benchmarks
+use `plan_pass`, the same reading and planning without a writer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from reconciler.core.yaml_files import collector_paused
+from reconciler.fleet.model import Fleet
+from reconciler.fleet.reader import read_fleet
+from reconciler.gitrepo.workspace import Workspace
+from reconciler.plan.planner import Plan, make_plan
+from reconciler.reconcile.memory import Memory, git_memory, remember
+from reconciler.reconcile.outcome import PassOutcome
+from reconciler.reconcile.status_source import StatusReader, read_states
+from reconciler.reconcile.writers import Writer
+from reconciler.status.model import ClusterState
+
+
+def no_credentials() -> dict[str, str]:
+    """git's environment for a remote that needs no credentials."""
+    return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Pipeline:
+    """What stays the same from pass to pass: the checkout, the status, the mode's writer.
+
+    `git_env` is asked afresh before every pass: GitHub App tokens expire after an hour
+    and a mounted token file may be rotated.
+    """
+
+    workspace: Workspace
+    status: StatusReader
+    writer: Writer
+    git_env: Callable[[], Mapping[str, str]] = no_credentials
+
+    def run(self, now: dt.datetime) -> PassOutcome:
+        """One pass at `now`."""
+        return run_pass(
+            self.workspace, status=self.status, writer=self.writer, now=now, git_env=self.git_env()
+        )
+
+
+def run_pass(
+    workspace: Workspace,
+    *,
+    status: StatusReader,
+    writer: Writer,
+    now: dt.datetime,
+    git_env: Mapping[str, str] | None = None,
+) -> PassOutcome:
+    """Refresh the checkout, read, plan, and hand the decisions to the mode's writer.
+
+    Raises GitHubUnavailable (mode pr) when the open or closed pull requests cannot be
+    listed: a pass that does not know what is already proposed must not write anything.
+    """
+    env = dict(git_env or {})
+    workspace.refresh(env=env)
+    with collector_paused():  # see plan_pass
+        fleet = read_fleet(workspace.path)
+    memory = writer.recall(workspace, fleet=fleet, now=now)
+    with collector_paused():
+        plan = decide(fleet, read_states(status, fleet.config, now=now), memory, now=now)
+    if writer.remembers:
+        remember(plan, memory, workspace)
+    return writer.write(plan, workspace=workspace, fleet=fleet, memory=memory, now=now, git_env=env)
+
+
+def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -> Plan:
+    """Read everything and decide, writing nothing (git's memory only, not GitHub's)."""
+    # Millions of long-lived objects and no cycles: the collector would only walk them.
+    with collector_paused():
+        fleet = read_fleet(workspace.path)
+        states = read_states(status, fleet.config, now=now)
+        return decide(fleet, states, git_memory(workspace), now=now)
+
+
+def decide(
+    fleet: Fleet, states: Mapping[str, ClusterState], memory: Memory, *, now: dt.datetime
+) -> Plan:
+    """The plan for this fleet, these clusters and what is remembered."""
+    return make_plan(
+        fleet,
+        states,
+        now=now,
+        last_moves=memory.last_moves,
+        proposed=memory.proposed,
+        vetoes=memory.vetoes,
+        home_streaks=memory.home_streaks,
+    )

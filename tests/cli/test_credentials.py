@@ -1,0 +1,85 @@
+"""git's credentials come from the environment afresh for every pass, never into os.environ."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from reconciler.cli.credentials import git_credentials, merged_git_config
+from reconciler.github.credentials import GitHubCredential
+
+
+def header_token(env: dict[str, str], host: str) -> str:
+    """The token git would send to host, from the GIT_CONFIG_* entries."""
+    for index in range(int(env.get("GIT_CONFIG_COUNT", "0"))):
+        if env[f"GIT_CONFIG_KEY_{index}"] == f"http.{host}/.extraHeader":
+            basic = env[f"GIT_CONFIG_VALUE_{index}"].removeprefix("Authorization: Basic ")
+            return base64.b64decode(basic).decode().split(":", 1)[1]
+    return ""
+
+
+def test_a_rotated_token_file_is_read_again_for_the_next_pass(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("ghp_FIRSTTOKEN0123456789")
+    masked: list[str] = []
+    environ = dict(os.environ)
+    credentials = git_credentials(
+        "https://github.com/org/fleet.git",
+        environ={"GITHUB_TOKEN_FILE": str(token_file)},
+        mask=masked.extend,
+    )
+
+    first = credentials()
+    token_file.write_text("ghp_SECONDTOKEN0123456789")
+    second = credentials()
+
+    assert header_token(first, "https://github.com") == "ghp_FIRSTTOKEN0123456789"
+    assert header_token(second, "https://github.com") == "ghp_SECONDTOKEN0123456789"
+    assert {"ghp_FIRSTTOKEN0123456789", "ghp_SECONDTOKEN0123456789"} <= set(masked)
+    assert dict(os.environ) == environ
+
+
+def test_mode_pr_adds_the_github_host_to_the_fleet_repos_own() -> None:
+    token = "ghp_PRMODETOKEN0123456789"
+    credentials = git_credentials(
+        "https://git.example.com/org/fleet.git",
+        environ={"GITHUB_TOKEN": token},
+        mask=lambda _: None,
+        github=GitHubCredential(kind="token", token="ghp_OLDTOKEN"),
+        github_url="https://ghe.example.com/api/v3",
+    )
+
+    env = credentials()
+
+    assert env["GIT_CONFIG_COUNT"] == "2"
+    assert header_token(env, "https://git.example.com") == token
+    assert header_token(env, "https://ghe.example.com") == token  # re-read, not the old one
+
+
+def test_a_local_fleet_repo_gets_no_credentials_outside_mode_pr(tmp_path: Path) -> None:
+    credentials = git_credentials(
+        str(tmp_path), environ={"GITHUB_TOKEN": "ghp_UNUSED0123456789"}, mask=lambda _: None
+    )
+    assert credentials() == {}
+
+
+def test_merged_git_config_renumbers_and_lets_a_later_entry_win() -> None:
+    first = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a", "GIT_CONFIG_VALUE_0": "1"}
+    second = {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "b",
+        "GIT_CONFIG_VALUE_0": "2",
+        "GIT_CONFIG_KEY_1": "a",
+        "GIT_CONFIG_VALUE_1": "3",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    assert merged_git_config(first, second) == {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "b",
+        "GIT_CONFIG_VALUE_0": "2",
+        "GIT_CONFIG_KEY_1": "a",
+        "GIT_CONFIG_VALUE_1": "3",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    assert merged_git_config({}, {}) == {}

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +16,7 @@ from reconciler.cli.credentials import git_credentials, secrets_from_env
 from reconciler.cli.report import pass_reporter
 from reconciler.core.config import FleetConfig, parse_duration
 from reconciler.core.errors import UsageError
+from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
 from reconciler.github.credentials import (
@@ -23,6 +25,7 @@ from reconciler.github.credentials import (
     credential_from_env,
     github_client,
 )
+from reconciler.github.move_pull_request import GitHubUnavailable
 from reconciler.gitrepo.history import last_moves, read_moves
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
 from reconciler.ops.daemon import run_daemon
@@ -39,12 +42,11 @@ from reconciler.ops.metrics import Metrics
 from reconciler.ops.runner import observed_pass, run_once, write_gate
 from reconciler.plan.explain import plan_json, plan_text
 from reconciler.plan.explain_group import explain_group
-from reconciler.reconcile.memory import git_memory, github_memory
-from reconciler.reconcile.run import Pipeline, decide, plan_pass
+from reconciler.reconcile.memory import Memory, git_memory, github_memory
+from reconciler.reconcile.run import Pipeline, Reading, read_and_plan
 from reconciler.reconcile.status_source import (
     StatusReader,
     live_status,
-    read_states,
     snapshot_status,
 )
 from reconciler.reconcile.writers import writer_for
@@ -64,13 +66,69 @@ def demo(args: argparse.Namespace, out: TextIO) -> int:
 
 def plan(args: argparse.Namespace, out: TextIO) -> int:
     """Decide and explain; write nothing."""
-    workspace = open_workspace(args)
-    result = plan_pass(workspace, status=status_reader(args), now=parse_now(args.now))
+    _, reading, note = look(args)
     if args.output == "json":
-        dump_json(plan_json(result), out)
+        dump_json(plan_json(reading.plan), out)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     else:
-        print(plan_text(result), file=out)
+        print(plan_text(reading.plan), file=out)
+        if note:
+            print(f"\nnote: {note}", file=out)
     return EXIT_OK
+
+
+def look(args: argparse.Namespace) -> tuple[Workspace, Reading, str]:
+    """What `run` would read and decide, writing nothing, with GitHub's memory as `run` has
+    it (read only); the note says in one line when GitHub was not read, and why."""
+    workspace = open_workspace(args)
+    git_env = git_credentials(args.repo, environ=os.environ, mask=lambda _: None)()
+    recall = ReadOnlyRecall(args, config=read_fleet_config(workspace.path))
+    reading = read_and_plan(
+        workspace,
+        status=status_reader(args),
+        recall=recall,
+        now=parse_now(args.now),
+        git_env=git_env,
+    )
+    return workspace, reading, recall.note
+
+
+class ReadOnlyRecall:
+    """GitHub's memory (open move pull requests, vetoes, merges) when it can be read, else
+    git's alone with a note saying why: the read-only commands then agree with `run`."""
+
+    def __init__(self, args: argparse.Namespace, *, config: FleetConfig) -> None:
+        self.note = ""
+        self._pulls: GatedPullRequests | None = None
+        if config.git.github is None:
+            return
+        if args.offline:
+            self.note = "--offline: vetoes and open move pull requests were not considered"
+        elif not has_credential(os.environ):
+            self.note = (
+                "no GitHub credential in the environment: vetoes and open move pull requests "
+                "were not considered"
+            )
+        else:
+            self._pulls, _ = pull_requests_for(config, env=os.environ)
+
+    def __call__(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
+        if self._pulls is None:
+            return git_memory(workspace)
+        try:
+            return github_memory(self._pulls, fleet=fleet, workspace=workspace, now=now)
+        except GitHubUnavailable as failure:
+            self.note = f"{failure}: vetoes and open move pull requests were not considered"
+            return git_memory(workspace)
+
+
+def has_credential(env: Mapping[str, str]) -> bool:
+    """Whether the environment names a GitHub credential (a broken one is an error)."""
+    try:
+        return credential_from_env(env) is not None
+    except CredentialError as error:
+        raise UsageError(str(error)) from None
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -193,8 +251,8 @@ def pull_requests_for(
 
 def status(args: argparse.Namespace, out: TextIO) -> int:
     """Per group: its cluster, its state, its last move."""
-    workspace = open_workspace(args)
-    result = plan_pass(workspace, status=status_reader(args), now=parse_now(args.now))
+    workspace, reading, note = look(args)
+    result = reading.plan
     moved = last_moves(read_moves(workspace.path))
     rows = [("GROUP", "CLUSTER", "STATE", "LAST MOVE")]
     for decision in result.decisions:
@@ -209,6 +267,8 @@ def status(args: argparse.Namespace, out: TextIO) -> int:
     for cluster in result.clusters:
         if not cluster.known:
             print(f"\n{cluster.name}: status unknown ({cluster.reason})", file=out)
+    if note:
+        print(f"\nnote: {note}", file=out)
     return EXIT_OK
 
 
@@ -249,38 +309,24 @@ def validate(args: argparse.Namespace, out: TextIO) -> int:
 
 def explain(args: argparse.Namespace, out: TextIO) -> int:
     """One group's full story: state, stuck pods, demand per shape, node classes, guards."""
-    workspace = open_workspace(args)
-    now = parse_now(args.now)
-    fleet = read_fleet(workspace.path)
-    group = fleet.group(args.group)
+    _, reading, note = look(args)
+    group = reading.fleet.group(args.group)
     if group is None:
-        names = ", ".join(sorted(g.name for g in fleet.groups)) or "none"
+        names = ", ".join(sorted(g.name for g in reading.fleet.groups)) or "none"
         raise UsageError(f"no group {args.group!r} in the fleet repo (groups: {names})")
-    states = read_states(status_reader(args), fleet.config, now=now)
-    memory = git_memory(workspace)
-    open_pr = ""
-    if fleet.config.git.github is not None and credential_from_env(os.environ) is not None:
-        pulls, _ = pull_requests_for(fleet.config, env=os.environ)
-        memory = github_memory(pulls, fleet=fleet, workspace=workspace, now=now)
-        mine = next((m for m in memory.open_moves if m.group == group.name), None)
-        open_pr = f"#{mine.number} {mine.url} (to {mine.target})" if mine else ""
-    plan = decide(fleet, states, memory, now=now)
-    decision = next(d for d in plan.decisions if d.group == group.name)
+    mine = next((m for m in reading.memory.open_moves if m.group == group.name), None)
+    decision = next(d for d in reading.plan.decisions if d.group == group.name)
     told = explain_group(
         group,
         decision,
-        states=states,
-        now=now,
-        last_move=memory.last_moves.get(group.name),
-        open_pull_request=open_pr,
+        states=reading.states,
+        now=reading.plan.now,
+        last_move=reading.memory.last_moves.get(group.name),
+        open_pull_request=f"#{mine.number} {mine.url} (to {mine.target})" if mine else "",
     )
     print(told, file=out)
-    quiet = not open_pr and not memory.open_moves and not memory.vetoes
-    if fleet.config.git.github is not None and quiet:
-        if credential_from_env(os.environ) is None:
-            print(
-                "\n(no GitHub credential: open move pull requests and vetoes not checked)", file=out
-            )
+    if note:
+        print(f"\nnote: {note}", file=out)
     return EXIT_OK
 
 

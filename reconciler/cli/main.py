@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="decide and explain, write nothing")
     _repo_arguments(plan)
     _status_arguments(plan)
+    _offline_argument(plan)
     plan.add_argument("-o", "--output", choices=("table", "json"), default="table")
     plan.set_defaults(handler=commands.plan)
 
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="per group: cluster, state, last move")
     _repo_arguments(status)
     _status_arguments(status)
+    _offline_argument(status)
     status.set_defaults(handler=commands.status)
 
     history = sub.add_parser("history", help="placement timeline read from git")
@@ -127,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("group", help="the group (its directory name)")
     _repo_arguments(explain)
     _status_arguments(explain)
+    _offline_argument(explain)
     explain.set_defaults(handler=commands.explain)
 
     schema = sub.add_parser("schema", help="write JSON Schema for fleet.yaml and placement.yaml")
@@ -188,6 +191,16 @@ def _daemon_arguments(parser: argparse.ArgumentParser) -> None:
         "--lease-context",
         metavar="CONTEXT",
         help="kubeconfig context of the cluster holding the Lease (default: in-cluster config)",
+    )
+
+
+def _offline_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not read GitHub: open move pull requests and vetoes are not considered "
+        "(by default they are read, as `run` reads them, when fleet.yaml names a GitHub "
+        "repo and a credential is in the environment)",
     )
 
 

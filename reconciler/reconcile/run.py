@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from reconciler.core.yaml_files import collector_paused
 from reconciler.fleet.model import Fleet
@@ -47,6 +48,43 @@ class Pipeline:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """What a pass read and decided, before anything is written."""
+
+    fleet: Fleet
+    states: Mapping[str, ClusterState]
+    memory: Memory
+    plan: Plan
+
+
+class Recall(Protocol):
+    """Where a pass's memory comes from: git alone, or git and GitHub (see writers)."""
+
+    def __call__(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory: ...
+
+
+def read_and_plan(
+    workspace: Workspace,
+    *,
+    status: StatusReader,
+    recall: Recall,
+    now: dt.datetime,
+    git_env: Mapping[str, str] | None = None,
+) -> Reading:
+    """Fetch (so a push since the last pass is seen), read the fleet, the memory and the
+    clusters, and decide. `run` and the read-only commands all start here."""
+    workspace.refresh(env=dict(git_env or {}))
+    # Millions of long-lived objects and no cycles: the collector would only walk them.
+    with collector_paused():
+        fleet = read_fleet(workspace.path)
+    memory = recall(workspace, fleet=fleet, now=now)
+    with collector_paused():
+        states = read_states(status, fleet.config, now=now)
+        plan = decide(fleet, states, memory, now=now)
+    return Reading(fleet=fleet, states=states, memory=memory, plan=plan)
+
+
 def run_pass(
     workspace: Workspace,
     *,
@@ -61,24 +99,27 @@ def run_pass(
     listed: a pass that does not know what is already proposed must not write anything.
     """
     env = dict(git_env or {})
-    workspace.refresh(env=env)
-    with collector_paused():  # see plan_pass
-        fleet = read_fleet(workspace.path)
-    memory = writer.recall(workspace, fleet=fleet, now=now)
-    with collector_paused():
-        plan = decide(fleet, read_states(status, fleet.config, now=now), memory, now=now)
+    reading = read_and_plan(workspace, status=status, recall=writer.recall, now=now, git_env=env)
     if writer.remembers:
-        remember(plan, memory, workspace)
-    return writer.write(plan, workspace=workspace, fleet=fleet, memory=memory, now=now, git_env=env)
+        remember(reading.plan, reading.memory, workspace)
+    return writer.write(
+        reading.plan,
+        workspace=workspace,
+        fleet=reading.fleet,
+        memory=reading.memory,
+        now=now,
+        git_env=env,
+    )
+
+
+def git_recall(workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
+    """Git's memory only: last moves and failback streaks."""
+    return git_memory(workspace)
 
 
 def plan_pass(workspace: Workspace, *, status: StatusReader, now: dt.datetime) -> Plan:
     """Read everything and decide, writing nothing (git's memory only, not GitHub's)."""
-    # Millions of long-lived objects and no cycles: the collector would only walk them.
-    with collector_paused():
-        fleet = read_fleet(workspace.path)
-        states = read_states(status, fleet.config, now=now)
-        return decide(fleet, states, git_memory(workspace), now=now)
+    return read_and_plan(workspace, status=status, recall=git_recall, now=now).plan
 
 
 def decide(

@@ -9,10 +9,8 @@ remembers the line of each of its keys so a finding can name `file:line`.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -413,23 +411,6 @@ def fast_yaml_documents(text: str, *, lines: bool) -> list[Any] | None:
         return None
     finally:
         composer.dispose()
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a large input is read into objects.
-
-    Reading a fleet or a large cluster's status creates millions of objects that all stay
-    alive, and no cycles. The collector would walk all of them again and again as they
-    pile up (40% of a large read), to free nothing. It runs again afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reconciler.core.config import FleetConfig
-from reconciler.core.yaml_files import collector_paused
+from reconciler.core.gc_pause import collector_paused
 from reconciler.fleet.reader import read_fleet
 from reconciler.gitrepo.history import last_moves, read_moves
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace

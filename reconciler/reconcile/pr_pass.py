@@ -183,6 +183,3 @@ def _last_moves(workspace: Workspace, closed: list[ClosedMove]) -> dict[str, dt.
 def _longest_veto_window(fleet: Fleet) -> dt.timedelta:
     windows = [g.policy.veto_window for g in fleet.groups]
     return max(windows, default=dt.timedelta(hours=24))
-
-
-__all__ = ["PrPassOutcome", "run_pr_pass"]

@@ -17,7 +17,6 @@ from bytes already in memory), the part comparable with (c). Writes nothing.
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import sys
 import tempfile
@@ -35,8 +34,9 @@ from kubernetes import client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from reconciler.core.gc_pause import collector_paused
 from reconciler.status.kube_connect import api_client_for, close_client
-from reconciler.status.live import RESOURCES, ListReader, gc_paused, wire_page
+from reconciler.status.live import RESOURCES, ListReader, wire_page
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_wire
 from reconciler.status.wire import decode_list
@@ -291,13 +291,8 @@ def paused(run: Callable[[], object]) -> Callable[[], object]:
     """`run` with the cyclic garbage collector off while it runs."""
 
     def run_paused() -> object:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return run()
-        finally:
-            if was_enabled:
-                gc.enable()
 
     return run_paused
 
@@ -347,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                 clock=time.monotonic,
             )
             objects = reader.list_all(pods_resource)
-            with gc_paused():  # as read_cluster does
+            with collector_paused():  # as read_cluster does
                 return cluster_state_from_wire([*nodes, *objects], cluster="bench")
 
         def fetch_only() -> object:
@@ -364,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         def parse_only() -> ClusterState:
             # What our path does once the bytes are in: live.wire_page, then read_cluster.
             objects, _ = wire_page(body, pods_resource)
-            with gc_paused():
+            with collector_paused():
                 return cluster_state_from_wire([*nodes, *objects], cluster="bench")
 
         check = our_path()

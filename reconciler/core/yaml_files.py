@@ -5,14 +5,19 @@ duplicate keys are an error (PyYAML keeps the last one silently), aliases may no
 into more than MAX_ALIAS_NODES extra nodes (a "billion laughs" document is rejected
 before anything walks it) nor refer to themselves, and, on request, every mapping
 remembers the line of each of its keys so a finding can name `file:line`.
+
+Most files are read by a second, faster constructor (`fast_yaml_documents`, below) that
+hands anything unusual back to the loader above, so every error still comes from one place.
+It stays because the full pass must cost at most 1.5x the bare parse on the M fleet, and
+without it it does not (issue 11, bench/RESULTS.md): CPU seconds of one process, medians
+of 3, fast / without / bare parse 45.0 / 65.9 / 40.2 s, ratio 1.12 with and 1.64 without;
+on a quiet machine that is a 19 s pass becoming about 28 s against a 15.4 s bare parse.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -413,23 +418,6 @@ def fast_yaml_documents(text: str, *, lines: bool) -> list[Any] | None:
         return None
     finally:
         composer.dispose()
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a large input is read into objects.
-
-    Reading a fleet or a large cluster's status creates millions of objects that all stay
-    alive, and no cycles. The collector would walk all of them again and again as they
-    pile up (40% of a large read), to free nothing. It runs again afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_text(path: Path, *, shown_as: str, limit: int = MAX_FILE_BYTES) -> str:

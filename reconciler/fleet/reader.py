@@ -18,14 +18,9 @@ from reconciler.core.config import (
     load_policy,
     resolve_policy,
 )
+from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError, Problem, kind_of
-from reconciler.core.yaml_files import (
-    YamlMap,
-    collector_paused,
-    line_of,
-    load_yaml_documents,
-    load_yaml_mapping,
-)
+from reconciler.core.yaml_files import YamlMap, line_of, load_yaml_documents, load_yaml_mapping
 from reconciler.fleet.model import Fleet, Group, Manifest
 
 FLEET_FILE = "fleet.yaml"

@@ -13,7 +13,8 @@ from reconciler.core.problems import InputError, Problem
 from reconciler.core.yaml_files import line_of, load_yaml_documents
 from reconciler.fleet.model import Fleet, Group
 from reconciler.plan.demand import group_demand
-from reconciler.workloads.registry import WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadError
+from reconciler.workloads.registry import demand_of
 
 _FINALIZER = "resources-finalizer.argocd.argoproj.io"
 _CLUSTER_SEGMENT = ("index .path.segments 1", "path[1]")

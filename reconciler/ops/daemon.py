@@ -232,16 +232,3 @@ def serving(metrics: Metrics, health: Health, *, port: int, host: str) -> Iterat
         yield
     finally:
         server.close()
-
-
-__all__ = [
-    "Clock",
-    "Daemon",
-    "PortUnavailable",
-    "StopEvent",
-    "SystemClock",
-    "run_daemon",
-    "serving",
-    "stop_handler",
-    "stop_on_signals",
-]

@@ -146,6 +146,3 @@ def serve(
 ) -> HealthServer:
     """Serve /metrics, /healthz and /readyz on host:port in a background thread."""
     return HealthServer(health_app(registry, health), host=host, port=port)
-
-
-__all__ = ["Health", "HealthServer", "health_app", "serve"]

@@ -337,15 +337,3 @@ def coordination_api(context: str, *, kubeconfig: str | None = None) -> Coordina
     from reconciler.status.kube_connect import api_client_for
 
     return CoordinationV1Api(api_client_for(context, kubeconfig=kubeconfig))
-
-
-__all__ = [
-    "GatedPullRequests",
-    "GatedWorkspace",
-    "LeaderElector",
-    "LeadershipLost",
-    "LeaseTiming",
-    "WriteGate",
-    "coordination_api",
-    "default_identity",
-]

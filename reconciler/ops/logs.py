@@ -129,6 +129,3 @@ def setup_logging(
     root.addHandler(handler)
     root.setLevel(level)
     return redacting
-
-
-__all__ = ["FORMATS", "JsonLinesFormatter", "RedactingFilter", "setup_logging"]

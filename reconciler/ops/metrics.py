@@ -231,6 +231,3 @@ def _new(moves: Sequence[MoveRecord], *, seen: set[str]) -> Iterator[MoveRecord]
     for move in moves:
         if move.commit not in seen:
             yield move
-
-
-__all__ = ["Metrics", "error_kind", "reason_class"]

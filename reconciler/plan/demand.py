@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from reconciler.core.problems import Problem
 from reconciler.fleet.model import Group
-from reconciler.workloads.registry import WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadError
+from reconciler.workloads.registry import demand_of
 from reconciler.workloads.shapes import PodShape
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from reconciler.core.yaml_files import collector_paused
+from reconciler.core.gc_pause import collector_paused
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.gitrepo.workspace import Workspace

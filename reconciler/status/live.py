@@ -10,15 +10,12 @@ which can quote request headers.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Generic, TypeVar
@@ -26,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from kubernetes import client
 
 from reconciler.core.config import ClusterConfig
+from reconciler.core.gc_pause import collector_paused
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState
@@ -163,7 +161,7 @@ def read_cluster(
         return ClusterState.unknown(cluster.name, _UNEXPECTED)
     finally:
         close_client(api)
-    with gc_paused():
+    with collector_paused():
         state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
     if state.known and reader.not_served:
         state = dataclasses.replace(state, unserved_kinds=frozenset(reader.not_served))
@@ -172,13 +170,13 @@ def read_cluster(
 
 def wire_page(body: bytes, resource: Resource) -> tuple[list[WireObject], str]:
     """A list response → wire Structs of the resource's kind, and the continue token."""
-    with gc_paused():
+    with collector_paused():
         return decode_list(body, kind=resource.kind)
 
 
 def dict_page(body: bytes, resource: Resource) -> tuple[list[RawObject], str]:
     """A list response → complete objects as plain dicts (kind set), and the continue token."""
-    with gc_paused():
+    with collector_paused():
         items, token = decode_dict_list(body)
     for item in items:
         # Items of a list response carry no kind or apiVersion; a snapshot needs them.
@@ -325,44 +323,3 @@ _API_GROUPS: dict[str, Callable[[client.ApiClient], Any]] = {
 
 class _Expired(Exception):
     """A continue token the server no longer knows (410 Gone)."""
-
-
-class _GcPause:
-    """Counts the threads that want the cyclic collector paused; the last one resumes it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pausers = 0
-        self._resume = False
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._pausers == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._pausers += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._pausers -= 1
-            if self._pausers == 0 and self._resume:
-                gc.enable()
-
-
-_GC_PAUSE = _GcPause()
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building big acyclic trees (thread-safe).
-
-    A large list is hundreds of thousands of new lists and model objects, and the
-    collections they trigger walk the growing heap again and again: that doubled the time
-    of a 20,000-pod parse (bench/live_ingest.py). Decoded lists and the frozen model hold no
-    cycles, so nothing is missed; collection resumes when the last pausing thread is done.
-    """
-    _GC_PAUSE.enter()
-    try:
-        yield
-    finally:
-        _GC_PAUSE.leave()

@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError
-from reconciler.core.yaml_files import collector_paused, load_yaml_documents, read_utf8_bytes
+from reconciler.core.yaml_files import load_yaml_documents, read_utf8_bytes
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_items, cluster_state_from_wire
 from reconciler.status.wire import WireError, decode_document

@@ -9,8 +9,6 @@ from reconciler.workloads import apps, batch, core, ray
 from reconciler.workloads.demand import Builder, Workload, WorkloadDemand, WorkloadError
 from reconciler.workloads.fields import mapping_at, text_at
 
-__all__ = ["KINDS", "WorkloadDemand", "WorkloadError", "demand_of"]
-
 
 def _family(
     api_versions: frozenset[str], builders: Mapping[str, Builder]

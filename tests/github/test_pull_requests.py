@@ -12,8 +12,8 @@ import pytest
 from github import Auth, Github, GithubRetry
 
 from reconciler.github.branch_publish import publish_move_branch
+from reconciler.github.move_pull_request import MARKER
 from reconciler.github.pull_requests import (
-    MARKER,
     GitHubUnavailable,
     MoveProposal,
     ProposalResult,

@@ -32,39 +32,6 @@ CAPACITY_MESSAGE = (
     "2 No preemption victims found for incoming pod."
 )
 
-__all__ = [
-    "CAPACITY_MESSAGE",
-    "GI",
-    "MI",
-    "NOW",
-    "Requirement",
-    "Taint",
-    "Toleration",
-    "cluster_config",
-    "cluster_state",
-    "cores",
-    "deployment_manifest",
-    "deployment_pods",
-    "fleet",
-    "group",
-    "job_manifest",
-    "kube_object",
-    "minutes_ago",
-    "node",
-    "owner",
-    "pod",
-    "pod_manifest",
-    "pvc_manifest",
-    "ray_service_manifest",
-    "ray_service_object",
-    "resources",
-    "shape",
-    "stalled_ray_group",
-    "stalled_ray_onprem",
-    "stateful_set_manifest",
-    "worker",
-]
-
 
 def cores(amount: float) -> int:
     """CPU cores as milli-units (0.5 → 500)."""

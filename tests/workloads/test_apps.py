@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.workloads.registry import WorkloadDemand, WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadDemand, WorkloadError
+from reconciler.workloads.registry import demand_of
 
 from .builders import GI, claim_volume, deployment, stateful_set
 

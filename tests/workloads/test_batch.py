@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.workloads.registry import WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadError
+from reconciler.workloads.registry import demand_of
 
 from .builders import claim_volume, cron_job, job
 

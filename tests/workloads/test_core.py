@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.workloads.registry import WorkloadDemand, WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadDemand, WorkloadError
+from reconciler.workloads.registry import demand_of
 
 from .builders import GI, MI, claim, claim_volume, container, cores, pod, pod_spec
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.workloads.registry import WorkloadDemand, WorkloadError, demand_of
+from reconciler.workloads.demand import WorkloadDemand, WorkloadError
+from reconciler.workloads.registry import demand_of
 
 from .builders import (
     GI,

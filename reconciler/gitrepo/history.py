@@ -8,10 +8,12 @@ thousands of commits is read in one pass.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from reconciler.core.errors import GitError
+from reconciler.gitrepo.git_command import git_succeeds, run_git
 
 _TRAILERS = ("Placement-Group", "Placement-From", "Placement-To", "Placement-Reason")
 _FIELD = "\x1f"
@@ -20,10 +22,6 @@ _FORMAT = _FIELD.join(
     ["%H", "%ct", "%s"]
     + [f"%(trailers:key={key},valueonly,unfold,separator=%x1d)" for key in _TRAILERS]
 )
-
-
-class HistoryError(RuntimeError):
-    """The history cannot be read (not a git repository, or an unknown ref)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,25 +38,19 @@ class MoveRecord:
 
 
 def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
-    """Every commit reachable from ref whose trailers name a Placement-Group, oldest first."""
-    if not _git_ok(repo_path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"):
-        if ref == "HEAD" and _git_ok(repo_path, "rev-parse", "--git-dir"):
+    """Every commit reachable from ref whose trailers name a Placement-Group, oldest first.
+
+    GitError when repo_path is not a repository, or ref not a commit in it.
+    """
+    if not repo_path.is_dir():
+        raise GitError(f"{repo_path} is not a directory")
+    if not git_succeeds(["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], cwd=repo_path):
+        if ref == "HEAD" and git_succeeds(["rev-parse", "--git-dir"], cwd=repo_path):
             return []  # a repository without commits yet
-        raise HistoryError(f"{ref} is not a commit in {repo_path}")
-    out = _git(
-        repo_path,
-        "-c",
-        "log.showSignature=false",
-        "log",
-        "--reverse",
-        "--date-order",
-        "--no-color",
-        "--regexp-ignore-case",
-        "--grep=^Placement-Group:",
-        f"--format={_FORMAT}{_RECORD}",
-        ref,
-        "--",
-    )
+        raise GitError(f"{ref} is not a commit in {repo_path}")
+    log = ["log", "--no-show-signature", "--reverse", "--date-order", "--no-color"]
+    log += ["--regexp-ignore-case", "--grep=^Placement-Group:", f"--format={_FORMAT}{_RECORD}"]
+    out = run_git([*log, ref, "--"], cwd=repo_path).stdout.decode(errors="replace")
     records = []
     for raw in out.split(_RECORD):
         fields = raw.strip("\n").split(_FIELD)
@@ -92,21 +84,3 @@ def last_moves(records: Iterable[MoveRecord]) -> dict[str, MoveRecord]:
 def _first(values: str) -> str:
     """The first value of a trailer that may appear several times (joined by \\x1d)."""
     return values.split("\x1d", 1)[0].strip()
-
-
-def _git(repo_path: Path, *args: str) -> str:
-    completed = _run(repo_path, *args)
-    if completed.returncode != 0:
-        stderr = completed.stderr.decode(errors="replace").strip()
-        raise HistoryError(f"git log failed in {repo_path}: {stderr}")
-    return completed.stdout.decode(errors="replace")
-
-
-def _git_ok(repo_path: Path, *args: str) -> bool:
-    return _run(repo_path, *args).returncode == 0
-
-
-def _run(repo_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    if not repo_path.is_dir():
-        raise HistoryError(f"{repo_path} is not a directory")
-    return subprocess.run(["git", *args], cwd=repo_path, capture_output=True, check=False)

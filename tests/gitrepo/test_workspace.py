@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
@@ -732,3 +733,20 @@ def test_a_group_with_links_executables_submodules_and_odd_names_keeps_every_mod
     assert tree_entries(fleet, "HEAD", "clusters/cloud/groups/unrelated") != {}
     assert os.readlink(fleet / TARGET_DIR / "current") == "deployment.yaml"
     assert git(fleet, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_no_temporary_directory_outlives_a_move_or_a_failed_one(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    workspace = Workspace.open(str(fleet), branch="main")
+
+    workspace.diff_for(RAY_TO_CLOUD)
+    with monkeypatch.context() as patch:
+        fail_git_command(patch, "write-tree")
+        assert workspace.apply(RAY_TO_CLOUD).error
+    assert workspace.apply(RAY_TO_CLOUD).error == ""
+
+    assert list(scratch.iterdir()) == []

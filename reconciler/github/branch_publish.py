@@ -192,14 +192,10 @@ def _human_on_branch(repo: Path, *, remote: _Remote, bot_email: str) -> str:
 
 def _same_change(repo: Path, tip: str, commit: str, base: str) -> bool:
     """True when tip is the same change as commit: equal tree, sole parent the base."""
-    parents = git_text(["rev-list", "--parents", "-n", "1", tip], cwd=repo).split()[1:]
-    same_tree = _tree_of(repo, tip) == _tree_of(repo, commit)
-    return same_tree and parents == [base]
+    trees = git_text(["rev-parse", f"{tip}^{{tree}}", f"{commit}^{{tree}}"], cwd=repo).split()
+    parents = git_text(["rev-parse", f"{tip}^@"], cwd=repo).split()
+    return trees[0] == trees[1] and parents == [base]
 
 
 def _commit_of(repo: Path, ref: str) -> str:
     return git_text(["rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=repo)
-
-
-def _tree_of(repo: Path, commit: str) -> str:
-    return git_text(["rev-parse", "--verify", f"{commit}^{{tree}}"], cwd=repo)

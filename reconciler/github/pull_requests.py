@@ -25,7 +25,6 @@ from github.Repository import Repository
 from reconciler.github.branch_publish import delete_bot_branch, publish_move_branch
 from reconciler.github.credentials import redact
 from reconciler.github.move_pull_request import (
-    MARKER,
     MARKER_COMMENT,
     ClosedMove,
     GitHubUnavailable,
@@ -39,19 +38,6 @@ from reconciler.github.move_pull_request import (
     slug,
 )
 from reconciler.gitrepo.workspace import Move, Workspace
-
-__all__ = [
-    "MARKER",
-    "ClosedMove",
-    "GitHubUnavailable",
-    "MoveProposal",
-    "OpenMove",
-    "ProposalResult",
-    "PullRequests",
-    "RateLimited",
-    "marker",
-    "parse_marker",
-]
 
 log = logging.getLogger(__name__)
 

@@ -335,18 +335,13 @@ class Workspace:
     def _fetch(self) -> str | None:
         """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""
         tracking = f"refs/remotes/origin/{self.branch}"
-        refspec = f"+{self._ref}:{tracking}"
-        fetched = run_git(
-            ["fetch", "--quiet", "--no-tags", "origin", refspec],
-            cwd=self.path,
-            check=False,
-            timeout=NETWORK_TIMEOUT,
-        )
-        if fetched.returncode != 0:
-            error = GitError(["fetch"], fetched.returncode, fetched.stderr.decode(errors="replace"))
+        fetch = ["fetch", "--quiet", "--no-tags", "origin", f"+{self._ref}:{tracking}"]
+        try:
+            run_git(fetch, cwd=self.path, timeout=NETWORK_TIMEOUT)
+        except GitError as error:
             if "couldn't find remote ref" in error.stderr:
                 return None
-            raise error
+            raise
         return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=self.path)
 
     def _ensure_branch(self) -> None:

@@ -122,11 +122,9 @@ def finish_interrupted_move(repo: Path) -> str:
 
 def is_checked_out(repo: Path, *, branch: str) -> bool:
     """True when repo has a working tree whose HEAD is the branch."""
-    inside = run_git(["rev-parse", "--is-inside-work-tree"], cwd=repo, check=False)
-    if inside.stdout.strip() != b"true":
-        return False
-    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=repo, check=False)
-    return head.stdout.decode().strip() == f"refs/heads/{branch}"
+    asked = ["rev-parse", "--is-inside-work-tree", "--symbolic-full-name", "HEAD"]
+    answer = run_git(asked, cwd=repo, check=False).stdout.decode().split()
+    return answer == ["true", f"refs/heads/{branch}"]
 
 
 def is_ancestor(repo: Path, older: str, newer: str) -> bool:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from reconciler.core import errors
 from reconciler.gitrepo import kustomization
-from reconciler.gitrepo.git_command import git_succeeds, git_text, run_git
+from reconciler.gitrepo.git_command import git_text, run_git
 
 NEW_FILE_MODE = "100644"
+GITLINK_MODE = "160000"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -71,37 +72,34 @@ class File:
 
 
 class BaseTree:
-    """The tree of one commit, asked about paths with one git command per question."""
+    """What one commit holds at a move's paths, listed with one `ls-tree`."""
 
-    def __init__(self, repo: Path, *, base: str, env: Mapping[str, str] | None = None) -> None:
-        self._repo, self._base, self._env = repo, base, env
+    def __init__(
+        self, repo: Path, *, base: str, paths: MovePaths, env: Mapping[str, str] | None = None
+    ) -> None:
+        self._repo, self._env = repo, env
+        args = ["ls-tree", "-r", "-z", "--full-tree", base, "--", *paths.all()]
+        self._files: dict[str, File] = {}
+        for record in filter(None, git_text(args, cwd=repo, env=env).split("\0")):
+            meta, path = record.split("\t", 1)
+            mode, _, sha = meta.split()
+            self._files[path] = File(mode=mode, sha=sha, path=path)
 
     def files_under(self, directory: str) -> list[File]:
         """Every file below the directory, at any depth."""
-        args = ["ls-tree", "-r", "-z", "--full-tree", self._base, "--", directory + "/"]
-        listing = git_text(args, cwd=self._repo, env=self._env)
-        files = []
-        for record in filter(None, listing.split("\0")):
-            meta, path = record.split("\t", 1)
-            mode, _, sha = meta.split()
-            files.append(File(mode=mode, sha=sha, path=path))
-        return files
+        return [f for path, f in self._files.items() if path.startswith(directory + "/")]
 
     def exists(self, path: str) -> bool:
-        """True when anything (a file, a directory) is at path."""
-        return git_succeeds(
-            ["cat-file", "-e", f"{self._base}:{path}"], cwd=self._repo, env=self._env
-        )
+        """True when a file is at path, or below it."""
+        return path in self._files or bool(self.files_under(path))
 
     def text(self, path: str) -> tuple[str, str] | None:
         """The mode and text of the file at path, or None when no file is there."""
-        listing = git_text(["ls-tree", "-z", self._base, "--", path], cwd=self._repo, env=self._env)
-        meta, _, found = listing.rstrip("\0").partition("\t")
-        if found != path or meta.split()[1] != "blob":
+        found = self._files.get(path)
+        if found is None or found.mode == GITLINK_MODE:  # a submodule: no text here
             return None
-        mode, _, sha = meta.split()
-        blob = run_git(["cat-file", "blob", sha], cwd=self._repo, env=self._env)
-        return mode, blob.stdout.decode()
+        blob = run_git(["cat-file", "blob", found.sha], cwd=self._repo, env=self._env)
+        return found.mode, blob.stdout.decode()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +125,7 @@ def build_move_commit(
     """Write the commit moving the group from source to target on top of base; its sha."""
     check_names(group=group, source=source, target=target)
     paths = MovePaths.of(group=group, source=source, target=target)
-    tree = BaseTree(repo, base=base, env=env)
+    tree = BaseTree(repo, base=base, paths=paths, env=env)
     moved = tree.files_under(paths.source_dir)
     if not moved:
         raise MoveRefused(group, f"{paths.source_dir} does not exist")

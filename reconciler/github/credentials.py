@@ -20,11 +20,13 @@ import github
 from github import Auth, Consts
 from urllib3.util import Retry
 
+from reconciler.core.errors import UsageError
+
 GIT_USER = "x-access-token"
 REDACTED = "***"
 
 
-class CredentialError(ValueError):
+class CredentialError(UsageError):
     """The environment names a credential that is incomplete or cannot be read."""
 
 

@@ -11,11 +11,13 @@ import dataclasses
 import datetime as dt
 import re
 
+from reconciler.core.errors import GitHubError
+
 MARKER = "placement-reconciler:move"
 MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
 
 
-class GitHubUnavailable(RuntimeError):
+class GitHubUnavailable(GitHubError):
     """GitHub could not be read or written; the message says what was tried."""
 
 

@@ -278,7 +278,15 @@ def _calling_github(what: str) -> Iterator[None]:
             raise RateLimited(f"GitHub's rate limit was hit trying to {what}") from failure
         raise GitHubUnavailable(f"cannot {what}: GitHub kept failing") from failure
     except requests.exceptions.RequestException as failure:
-        raise GitHubUnavailable(f"cannot {what}: {type(failure).__name__}") from failure
+        raise GitHubUnavailable(f"cannot {what}: {_connection_problem(failure)}") from failure
+
+
+def _connection_problem(failure: requests.exceptions.RequestException) -> str:
+    if isinstance(failure, requests.exceptions.Timeout):
+        return "GitHub did not answer in time"
+    if isinstance(failure, requests.exceptions.ConnectionError):
+        return "GitHub cannot be reached"
+    return "the request to GitHub failed"
 
 
 def _is_rate_limit(failure: GithubException) -> bool:

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.core import errors
 from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, run_git
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 _SCP_LIKE_URL = re.compile(r"^[\w.-]+@[\w.-]+:")
 
 
-class CloneError(RuntimeError):
+class CloneError(errors.GitError):
     """The clone cannot be made or re-used."""
 
 
@@ -60,34 +61,33 @@ def clone_or_reuse(
     that is not a clone of url). `env` is added to git's environment for the clone
     (credentials for the remote, see github.credentials.authenticate_git).
     """
-    if path.exists() and any(path.iterdir()) and not fresh:
+    if path.exists() and any(path.iterdir()):
         if not (path / ".git").exists():
             raise CloneError(f"{path} exists and is not a clone of {url}")
         # Never let git look above path: a broken clone must not find an enclosing repo.
         alone = {"GIT_CEILING_DIRECTORIES": str(path.parent.resolve())}
         origin = run_git(["config", "--get", "remote.origin.url"], cwd=path, env=alone, check=False)
-        if origin.returncode == 0 and _is_sound_clone(path, branch=branch, env=alone):
+        if not fresh and origin.returncode == 0 and _is_sound_clone(path, branch=branch, env=alone):
             if origin.stdout.decode().strip() != url:
                 raise CloneError(f"{path} is a clone of another repository, not {url}")
             return path
-        log.warning("re-cloning %s: the existing clone is broken", path)
-    if fresh and path.exists() and any(path.iterdir()) and not (path / ".git").exists():
-        raise CloneError(f"{path} exists and is not a clone of {url}")
+        if not fresh:
+            log.warning("re-cloning %s: the existing clone is broken", path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-    try:
-        run_git(
-            ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(scratch)],
-            cwd=path.parent,
-            env=env,
-            timeout=NETWORK_TIMEOUT,
-        )
-    except GitError as error:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise CloneError(f"cannot clone {url}: {error.stderr}") from error
-    if path.exists():
-        shutil.rmtree(path)
-    scratch.rename(path)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}-", dir=path.parent) as scratch:
+        new = Path(scratch) / "clone"
+        try:
+            run_git(
+                ["clone", "--quiet", "--branch", branch, "--origin", "origin", "--", url, str(new)],
+                cwd=path.parent,
+                env=env,
+                timeout=NETWORK_TIMEOUT,
+            )
+        except GitError as error:
+            raise CloneError(f"cannot clone {url}: {error.stderr}") from error
+        if path.exists():
+            shutil.rmtree(path)
+        new.rename(path)
     return path
 
 

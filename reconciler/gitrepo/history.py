@@ -9,10 +9,12 @@ each move reached the branch, so a repository with thousands of commits is read 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from reconciler.core.errors import GitError
+from reconciler.gitrepo.git_command import git_succeeds, run_git
 
 _TRAILERS = (
     "Placement-Group",
@@ -27,10 +29,6 @@ _FORMAT = _FIELD.join(
     ["%H", "%ct", "%P", "%s"]
     + [f"%(trailers:key={key},valueonly,unfold,separator=%x1d)" for key in _TRAILERS]
 )
-
-
-class HistoryError(RuntimeError):
-    """The history cannot be read (not a git repository, or an unknown ref)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,29 +57,26 @@ class MoveRecord:
 
 
 def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
-    """Every commit reachable from ref whose trailers name a Placement-Group, oldest first."""
-    found = _run(repo_path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+    """Every commit reachable from ref whose trailers name a Placement-Group, oldest first.
+
+    GitError when repo_path is not a repository, or ref not a commit in it.
+    """
+    if not repo_path.is_dir():
+        raise GitError(f"{repo_path} is not a directory")
+    verify = ["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"]
+    found = run_git(verify, cwd=repo_path, check=False)
     if found.returncode != 0:
-        if ref == "HEAD" and _git_ok(repo_path, "rev-parse", "--git-dir"):
+        if ref == "HEAD" and git_succeeds(["rev-parse", "--git-dir"], cwd=repo_path):
             return []  # a repository without commits yet
-        raise HistoryError(f"{ref} is not a commit in {repo_path}")
+        raise GitError(f"{ref} is not a commit in {repo_path}")
     tip = found.stdout.decode().strip()
-    out = _git(
-        repo_path,
-        "-c",
-        "log.showSignature=false",
-        "log",
-        "--reverse",
-        "--date-order",
-        "--no-color",
-        f"--format={_FORMAT}{_RECORD}",
-        ref,
-        "--",
-    )
+    log = ["log", "--no-show-signature", "--reverse", "--date-order", "--no-color"]
+    out = run_git([*log, f"--format={_FORMAT}{_RECORD}", ref, "--"], cwd=repo_path)
+    text = out.stdout.decode(errors="replace")
     parents: dict[str, list[str]] = {}
     times: dict[str, datetime] = {}
     moves: list[MoveRecord] = []
-    for raw in out.split(_RECORD):
+    for raw in text.split(_RECORD):
         fields = raw.strip("\n").split(_FIELD)
         if len(fields) != 4 + len(_TRAILERS):
             continue
@@ -140,21 +135,3 @@ def last_moves(records: Iterable[MoveRecord]) -> dict[str, MoveRecord]:
 def _first(values: str) -> str:
     """The first value of a trailer that may appear several times (joined by \\x1d)."""
     return values.split("\x1d", 1)[0].strip()
-
-
-def _git(repo_path: Path, *args: str) -> str:
-    completed = _run(repo_path, *args)
-    if completed.returncode != 0:
-        stderr = completed.stderr.decode(errors="replace").strip()
-        raise HistoryError(f"git log failed in {repo_path}: {stderr}")
-    return completed.stdout.decode(errors="replace")
-
-
-def _git_ok(repo_path: Path, *args: str) -> bool:
-    return _run(repo_path, *args).returncode == 0
-
-
-def _run(repo_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    if not repo_path.is_dir():
-        raise HistoryError(f"{repo_path} is not a directory")
-    return subprocess.run(["git", *args], cwd=repo_path, capture_output=True, check=False)

@@ -9,8 +9,6 @@ resources list is exactly what was asked for and nothing else in the document ch
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import io
 from typing import Any
 
@@ -20,13 +18,11 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from reconciler.core.errors import FleetRepoError
+
 NEW_KUSTOMIZATION = (
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {entry}\n"
 )
-
-
-class KustomizationError(ValueError):
-    """The kustomization file cannot be read or edited safely."""
 
 
 def names_group(entry: object, group: str) -> bool:
@@ -38,45 +34,18 @@ def names_group(entry: object, group: str) -> bool:
     return name == group
 
 
-@dataclasses.dataclass(frozen=True)
-class Parsed:
-    """A kustomization text and its round-trip parse, to ask and edit without parsing again.
-
-    The parse is only ever read (an edit that needs a changed document parses its own).
-    """
-
-    text: str
-    data: CommentedMap
-
-    def lists_group(self, group: str) -> bool:
-        """True when the `resources` list names the group."""
-        return any(names_group(entry, group) for entry in _resources(self.data))
-
-    def without_group(self, group: str) -> str:
-        """The text with every `resources` entry naming the group removed."""
-        return _without_group(self.text, self.data, group)
-
-
-def parse(text: str) -> Parsed:
-    """The kustomization parsed; KustomizationError when it is not a YAML mapping."""
-    return Parsed(text=text, data=_load(text))
-
-
 def lists_group(text: str, group: str) -> bool:
     """True when the kustomization's `resources` list names the group."""
-    return parse(text).lists_group(group)
+    return any(names_group(entry, group) for entry in _resources(_load(text)))
 
 
 def without_group(text: str, group: str) -> str:
     """The kustomization text with every `resources` entry naming the group removed."""
-    return parse(text).without_group(group)
-
-
-def _without_group(text: str, data: CommentedMap, group: str) -> str:
+    data = _load(text)
     resources = _resources(data)
     keep = [entry for entry in resources if not names_group(entry, group)]
     if len(keep) == len(resources):
-        raise KustomizationError(f"{group} is not listed in resources")
+        raise FleetRepoError(f"{group} is not listed in resources")
     expected = [str(entry) for entry in keep]
     if isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _delete_lines(text, data, group)
@@ -178,7 +147,7 @@ def _round_trip(
     yaml.dump(data, out)
     edited = out.getvalue()
     if not _is_clean_edit(text, edited, expected):
-        raise KustomizationError("the edit would change more than the resources list")
+        raise FleetRepoError("the edit would change more than the resources list")
     return edited
 
 
@@ -194,48 +163,22 @@ def _is_clean_edit(before: str, after: str, expected: list[str]) -> bool:
 
 
 def _plain(text: str) -> dict[str, Any]:
-    """The document as plain Python values, without comments or styles (a fresh dict)."""
-    return dict(_plain_parse(text))
-
-
-@functools.lru_cache(maxsize=16)
-def _plain_parse(text: str) -> dict[str, Any]:
-    """`_plain`, remembered: an edit's result is the text the next edit starts from.
-
-    Shared between callers, so never changed: `_plain` hands out a copy of the top level,
-    and nothing below it is ever modified.
-    """
+    """The document as plain Python values, without comments or styles."""
     data = YAML(typ="safe", pure=True).load(text)
     return dict(data) if isinstance(data, dict) else {}
 
 
-def remember(text: str) -> None:
-    """Parse the text now, so that an edit of it later starts from the parse (a text this
-    reconciler wrote is the one its next edit of that file starts from)."""
-    try:
-        _load(text)
-        _plain_parse(text)
-    except (KustomizationError, YAMLError):
-        pass  # an edit will report it
-
-
 def _load(text: str) -> CommentedMap:
-    """The round-trip parse of the text, remembered: shared, so only ever read (an edit
-    that needs a changed document parses its own, see `_round_trip`)."""
-    data = _round_trip_parse(text)
+    """The round-trip parse of the text; FleetRepoError unless it is a YAML mapping."""
+    try:
+        data = _yaml().load(text)
+    except YAMLError as error:
+        raise FleetRepoError(f"not valid YAML: {error}") from error
     if data is None:
         return CommentedMap()
     if not isinstance(data, CommentedMap):
-        raise KustomizationError("the document is not a mapping")
+        raise FleetRepoError("the document is not a mapping")
     return data
-
-
-@functools.lru_cache(maxsize=16)
-def _round_trip_parse(text: str) -> Any:
-    try:
-        return _yaml().load(text)
-    except YAMLError as error:
-        raise KustomizationError(f"not valid YAML: {error}") from error
 
 
 def _resources(data: CommentedMap) -> list[Any]:
@@ -243,7 +186,7 @@ def _resources(data: CommentedMap) -> list[Any]:
     if resources is None:
         return []
     if not isinstance(resources, list):
-        raise KustomizationError("resources is not a list")
+        raise FleetRepoError("resources is not a list")
     return resources
 
 

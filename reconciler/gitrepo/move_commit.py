@@ -1,14 +1,11 @@
-"""Write the commit that moves one group, using git plumbing only.
+"""Write the commit of a group move (or of a make-before-break phase) with git plumbing.
 
-The commit is built beside the checkout: the few trees on the group's paths are read
-through one `cat-file --batch` process and written again with one `mktree --batch`
-(`tree_edit`), the group's files keep their blob ids and modes under the target path,
-the two edited kustomization blobs are written, and `git commit-tree` makes the commit.
-The result is the tree that `read-tree` + `update-index --index-info` + `write-tree`
-in a private index would write, which remains the way for trees the batch route finds
-unusual. Nothing here touches the working tree, the real index or any ref, so a failure
-or a crash at any point leaves the repository as it was (at most some unreachable
-objects, which `git gc` removes).
+The base is read with `git ls-tree` and `git cat-file`. The new tree is built in a
+private index (`GIT_INDEX_FILE` in a temporary directory): `read-tree <base>`, the change
+as `update-index --index-info` (moved files keep their blob and mode, edited files get the
+blobs `hash-object` writes), then `write-tree`, and `commit-tree` makes the commit. Nothing
+here touches the working tree, the real index or a ref, so a failure or a crash at any
+point leaves the repository as it was (at most unreachable objects, which `git gc` removes).
 """
 
 from __future__ import annotations
@@ -17,20 +14,19 @@ import contextlib
 import dataclasses
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from reconciler.core import errors
 from reconciler.gitrepo import kustomization
-from reconciler.gitrepo.base_tree import BaseTree, BatchTree, Blob, CommandTree
 from reconciler.gitrepo.git_command import git_text, run_git
-from reconciler.gitrepo.tree_edit import FileEdit, edited_tree
-from reconciler.gitrepo.tree_objects import TreeObjects, UnusualTree, objects_for
 
+NEW_FILE_MODE = "100644"
+GITLINK_MODE = "160000"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_NEW_FILE_MODE = "100644"
 
 
-class MoveRefused(ValueError):
+class MoveRefused(errors.GitError):
     """The move cannot be written on this base; the message says why in plain words."""
 
     def __init__(self, group: str, reason: str) -> None:
@@ -66,6 +62,55 @@ class MovePaths:
         ]
 
 
+@dataclasses.dataclass(frozen=True)
+class File:
+    """A file (or submodule link) of a commit: its mode, object id and path."""
+
+    mode: str
+    sha: str
+    path: str
+
+
+class BaseTree:
+    """What one commit holds at a move's paths, listed with one `ls-tree`."""
+
+    def __init__(
+        self, repo: Path, *, base: str, paths: MovePaths, env: Mapping[str, str] | None = None
+    ) -> None:
+        self._repo, self._env = repo, env
+        args = ["ls-tree", "-r", "-z", "--full-tree", base, "--", *paths.all()]
+        self._files: dict[str, File] = {}
+        for record in filter(None, git_text(args, cwd=repo, env=env).split("\0")):
+            meta, path = record.split("\t", 1)
+            mode, _, sha = meta.split()
+            self._files[path] = File(mode=mode, sha=sha, path=path)
+
+    def files_under(self, directory: str) -> list[File]:
+        """Every file below the directory, at any depth."""
+        return [f for path, f in self._files.items() if path.startswith(directory + "/")]
+
+    def exists(self, path: str) -> bool:
+        """True when a file is at path, or below it."""
+        return path in self._files or bool(self.files_under(path))
+
+    def text(self, path: str) -> tuple[str, str] | None:
+        """The mode and text of the file at path, or None when no file is there."""
+        found = self._files.get(path)
+        if found is None or found.mode == GITLINK_MODE:  # a submodule: no text here
+            return None
+        blob = run_git(["cat-file", "blob", found.sha], cwd=self._repo, env=self._env)
+        return found.mode, blob.stdout.decode()
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeChange:
+    """A commit's change to its base: files removed, existing blobs added, files written."""
+
+    removed: list[str]
+    added: list[File]
+    written: dict[str, tuple[str, str]]  # path: (mode, text)
+
+
 def build_move_commit(
     repo: Path,
     *,
@@ -76,115 +121,61 @@ def build_move_commit(
     message: str,
     author: tuple[str, str],
     env: Mapping[str, str] | None = None,
-    objects: TreeObjects | None = None,
 ) -> str:
     """Write the commit moving the group from source to target on top of base; its sha."""
-    _check_names(group=group, source=source, target=target)
-    return commit_change(
-        repo,
-        base=base,
-        change_of=lambda tree: _move_edit(tree, group=group, source=source, target=target),
-        message=message,
-        author=author,
-        env=env,
-        objects=objects,
-    )
-
-
-def commit_change(
-    repo: Path,
-    *,
-    base: str,
-    change_of: Callable[[BaseTree], TreeChange],
-    message: str,
-    author: tuple[str, str],
-    env: Mapping[str, str] | None,
-    objects: TreeObjects | None,
-) -> str:
-    """Write the commit of a change to base; its sha.
-
-    The change is worked out on base's tree read through the batch reader, or through
-    single git commands when that tree is unusual (see tree_objects.UnusualTree).
-    """
-    env = dict(env or {})
-    with objects_for(repo, env=env, shared=objects) as batch:
-        try:
-            change = change_of(BatchTree(batch.reader, base=base))
-        except UnusualTree:
-            change = change_of(CommandTree(repo, base=base, env=env))
-        return commit_tree_edit(
-            repo,
-            base=base,
-            removed=change.removed,
-            added=change.added,
-            written=change.written,
-            message=message,
-            author=author,
-            env=env,
-            objects=batch,
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class TreeChange:
-    """A commit's change to its base: files removed, existing blobs added, files written."""
-
-    removed: list[str]
-    added: list[tuple[str, str, str]]  # (mode, sha, path)
-    written: dict[str, tuple[str, str]]  # path: (mode, text)
-
-
-def _move_edit(tree: BaseTree, *, group: str, source: str, target: str) -> TreeChange:
+    check_names(group=group, source=source, target=target)
     paths = MovePaths.of(group=group, source=source, target=target)
+    tree = BaseTree(repo, base=base, paths=paths, env=env)
     moved = tree.files_under(paths.source_dir)
-    if not moved or any(not e.path.startswith(paths.source_dir + "/") for e in moved):
+    if not moved:
         raise MoveRefused(group, f"{paths.source_dir} does not exist")
     if tree.exists(paths.target_dir):
         raise MoveRefused(group, f"{paths.target_dir} already exists")
-    source_k = tree.blob(paths.source_kustomization)
-    if source_k is None:
+    listing = tree.text(paths.source_kustomization)
+    if listing is None:
         raise MoveRefused(group, f"{paths.source_kustomization} does not exist")
-    target_k = tree.blob(paths.target_kustomization)
-    source_text, target_text = _edited_kustomizations(
-        group, paths=paths, source=source_k, target=target_k
-    )
+    with refusing(group, paths.source_kustomization):
+        if not kustomization.lists_group(listing[1], group):
+            raise MoveRefused(group, f"it is not listed in {paths.source_kustomization}")
+        source_text = kustomization.without_group(listing[1], group)
+    target_listing = tree.text(paths.target_kustomization)
+    with refusing(group, paths.target_kustomization):
+        target_text = kustomization.with_group(target_listing and target_listing[1], group)
     prefix = len(paths.source_dir)
-    target_mode = target_k.mode if target_k else _NEW_FILE_MODE
-    return TreeChange(
-        removed=[entry.path for entry in moved],
-        added=[(e.mode, e.sha, f"{paths.target_dir}{e.path[prefix:]}") for e in moved],
+    change = TreeChange(
+        removed=[file.path for file in moved],
+        added=[dataclasses.replace(f, path=paths.target_dir + f.path[prefix:]) for f in moved],
         written={
-            paths.source_kustomization: (source_k.mode, source_text),
-            paths.target_kustomization: (target_mode, target_text),
+            paths.source_kustomization: (listing[0], source_text),
+            paths.target_kustomization: (mode_of(target_listing), target_text),
         },
     )
+    return write_commit(repo, base=base, change=change, message=message, author=author, env=env)
 
 
-def commit_tree_edit(
+def write_commit(
     repo: Path,
     *,
     base: str,
-    removed: Iterable[str],
-    added: Iterable[tuple[str, str, str]],
-    written: Mapping[str, tuple[str, str]],
+    change: TreeChange,
     message: str,
     author: tuple[str, str],
-    env: Mapping[str, str],
-    objects: TreeObjects | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
-    """Commit on top of base: paths removed, existing blobs added (mode, sha, path), files
-    written ({path: (mode, text)}); touching no ref, index or checkout."""
-    removed, added = list(removed), list(added)
-    tree = None
-    if objects is not None:
-        with contextlib.suppress(UnusualTree):
-            tree = _tree_in_batch(
-                repo, objects, base=base, removed=removed, added=added, written=written, env=env
-            )
-    if tree is None:
-        tree = _tree_in_private_index(
-            repo, base=base, removed=removed, added=added, written=written, env=env
-        )
+    """Commit the change on top of base, built in a private index; the commit's sha."""
+    with tempfile.TemporaryDirectory(prefix="placement-index-") as scratch:
+        index_env = {**(env or {}), "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(["read-tree", base], cwd=repo, env=index_env)
+        zero = "0" * len(base)
+        lines = [f"0 {zero}\t{path}" for path in change.removed]
+        lines += [f"{file.mode} {file.sha}\t{file.path}" for file in change.added]
+        for path, (mode, text) in change.written.items():
+            blob_args = ["hash-object", "-w", "--no-filters", "--stdin"]
+            sha = git_text(blob_args, cwd=repo, env=index_env, stdin=text.encode())
+            lines.append(f"{mode} {sha}\t{path}")
+        index_info = "".join(line + "\0" for line in lines).encode()
+        run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=index_info)
+        tree = git_text(["write-tree"], cwd=repo, env=index_env)
     name, email = author
     identity = {
         "GIT_AUTHOR_NAME": name,
@@ -193,98 +184,26 @@ def commit_tree_edit(
         "GIT_COMMITTER_EMAIL": email,
     }
     body = message if message.endswith("\n") else message + "\n"
-    return git_text(
-        ["commit-tree", tree, "-p", base, "-F", "-"],
-        cwd=repo,
-        env={**env, **identity},
-        stdin=body.encode(),
-    )
-
-
-def _tree_in_batch(
-    repo: Path,
-    objects: TreeObjects,
-    *,
-    base: str,
-    removed: list[str],
-    added: list[tuple[str, str, str]],
-    written: Mapping[str, tuple[str, str]],
-    env: Mapping[str, str],
-) -> str:
-    """The edited tree, rewriting only the trees on the edited paths (see tree_edit)."""
-    found = objects.reader.tree(f"{base}^{{tree}}")
-    if found is None:
-        raise UnusualTree(f"{base} has no tree")
-    edits: dict[str, FileEdit] = dict.fromkeys(removed)
-    edits.update({path: (mode, sha) for mode, sha, path in added})
-    blobs = _write_blobs(repo, [text for _, text in written.values()], env=env)
-    for (path, (mode, _)), sha in zip(written.items(), blobs, strict=True):
-        edits[path] = (mode, sha)
-    return edited_tree(objects.reader, objects.writer, base_tree=found[0], edits=edits)
-
-
-def _write_blobs(repo: Path, texts: list[str], *, env: Mapping[str, str]) -> list[str]:
-    """Write each text as a blob, as it is (no filters), with one hash-object; their ids."""
-    if not texts:
-        return []
-    with tempfile.TemporaryDirectory(prefix="placement-blobs-") as scratch:
-        files = []
-        for number, text in enumerate(texts):
-            file = Path(scratch) / str(number)
-            file.write_bytes(text.encode())
-            files.append(str(file))
-        out = git_text(["hash-object", "-w", "--no-filters", "--", *files], cwd=repo, env=env)
-    blobs = out.split()
-    if len(blobs) != len(texts):
-        raise UnusualTree(f"hash-object wrote {len(blobs)} blobs for {len(texts)} files")
-    return blobs
-
-
-def _tree_in_private_index(
-    repo: Path,
-    *,
-    base: str,
-    removed: list[str],
-    added: list[tuple[str, str, str]],
-    written: Mapping[str, tuple[str, str]],
-    env: Mapping[str, str],
-) -> str:
-    """The edited tree, built in a private index: read-tree, update-index, write-tree."""
-    with _private_index(env) as index_env:
-        run_git(["read-tree", base], cwd=repo, env=index_env)
-        zero = "0" * len(base)
-        lines = [f"0 {zero}\t{path}" for path in removed]
-        lines += [f"{mode} {sha}\t{path}" for mode, sha, path in added]
-        for path, (mode, text) in written.items():
-            sha = git_text(
-                ["hash-object", "-w", "--no-filters", "--stdin"],
-                cwd=repo,
-                env=index_env,
-                stdin=text.encode(),
-            )
-            lines.append(f"{mode} {sha}\t{path}")
-        index_info = "".join(line + "\0" for line in lines).encode()
-        run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=index_info)
-        return git_text(["write-tree"], cwd=repo, env=index_env)
+    commit_args = ["commit-tree", tree, "-p", base, "-F", "-"]
+    return git_text(commit_args, cwd=repo, env={**(env or {}), **identity}, stdin=body.encode())
 
 
 @contextlib.contextmanager
 def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
     """An environment where new objects go to a temporary store (the repo's stay readable).
 
-    Used for a dry run: the move is built exactly as for real, and afterwards nothing of
-    it is left in the repository.
+    For a dry run: the move is built exactly as for real, and nothing of it is left behind.
     """
     objects = Path(git_text(["rev-parse", "--git-path", "objects"], cwd=repo))
-    objects = objects if objects.is_absolute() else (repo / objects)
     with tempfile.TemporaryDirectory(prefix="placement-objects-") as scratch:
         yield {
             "GIT_OBJECT_DIRECTORY": scratch,
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects.resolve()),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((repo / objects).resolve()),
         }
 
 
-def _check_names(*, group: str, source: str, target: str) -> None:
+def check_names(*, group: str, source: str, target: str) -> None:
+    """Refuse names that are not plain path components, and a move onto the same cluster."""
     for what, name in (("group", group), ("cluster", source), ("cluster", target)):
         if not _NAME.fullmatch(name):
             raise MoveRefused(group, f"{name!r} is not a valid {what} name")
@@ -292,24 +211,15 @@ def _check_names(*, group: str, source: str, target: str) -> None:
         raise MoveRefused(group, f"it is already on {source}")
 
 
-def _edited_kustomizations(
-    group: str, *, paths: MovePaths, source: Blob, target: Blob | None
-) -> tuple[str, str]:
-    listing = kustomization.parse(source.text)
-    if not listing.lists_group(group):
-        raise MoveRefused(group, f"it is not listed in {paths.source_kustomization}")
-    try:
-        source_text = listing.without_group(group)
-    except kustomization.KustomizationError as error:
-        raise MoveRefused(group, f"cannot edit {paths.source_kustomization}: {error}") from error
-    try:
-        target_text = kustomization.with_group(target.text if target else None, group)
-    except kustomization.KustomizationError as error:
-        raise MoveRefused(group, f"cannot edit {paths.target_kustomization}: {error}") from error
-    return source_text, target_text
-
-
 @contextlib.contextmanager
-def _private_index(env: Mapping[str, str]) -> Iterator[dict[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="placement-index-") as scratch:
-        yield {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+def refusing(group: str, path: str) -> Iterator[None]:
+    """A file of the repo that cannot be read or edited safely refuses the move, saying why."""
+    try:
+        yield
+    except errors.FleetRepoError as error:
+        raise MoveRefused(group, f"cannot edit {path}: {error}") from error
+
+
+def mode_of(found: tuple[str, str] | None) -> str:
+    """The mode a file keeps when it is rewritten (a new one is a plain file)."""
+    return found[0] if found is not None else NEW_FILE_MODE

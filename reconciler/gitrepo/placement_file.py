@@ -13,11 +13,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from reconciler.core.errors import FleetRepoError
+
 MARKER = "moveInProgress"
-
-
-class PlacementFileError(ValueError):
-    """placement.yaml cannot be read or edited safely."""
 
 
 def with_move_marker(text: str | None, *, source: str, target: str, started: str) -> str:
@@ -47,11 +45,11 @@ def _load(text: str | None) -> CommentedMap:
     try:
         data: Any = _yaml().load(text)
     except YAMLError as error:
-        raise PlacementFileError(f"invalid YAML: {error}") from None
+        raise FleetRepoError(f"invalid YAML: {error}") from None
     if data is None:
         return CommentedMap()
     if not isinstance(data, CommentedMap):
-        raise PlacementFileError("expected a mapping at the top level")
+        raise FleetRepoError("expected a mapping at the top level")
     return data
 
 

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from reconciler.core import errors
 from reconciler.gitrepo.history import MoveRecord
 from reconciler.plan.planner import Plan
 from reconciler.reconcile.outcome import WRITTEN, PassOutcome
@@ -55,12 +56,10 @@ def reason_class(reason: str) -> str:
 
 def error_kind(error: BaseException) -> str:
     """Whether a pass failed on git, on GitHub, or on something else."""
-    for kind in type(error).__mro__:
-        module, name = kind.__module__, kind.__name__
-        if module.startswith("github") or name == "GitHubUnavailable":
-            return "github"
-        if name in {"GitError", "WorkspaceError"}:
-            return "git"
+    if isinstance(error, errors.GitHubError) or type(error).__module__.startswith("github"):
+        return "github"
+    if isinstance(error, errors.GitError):
+        return "git"
     return "other"
 
 

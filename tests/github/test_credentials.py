@@ -23,7 +23,8 @@ from reconciler.github.credentials import (
     github_client,
     redact,
 )
-from reconciler.github.pull_requests import MoveProposal, PullRequests, RateLimited
+from reconciler.github.move_pull_request import MoveProposal, RateLimited
+from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.workspace import Move, Workspace
 from tests.fleet_repo import BOT_EMAIL, MOVE_BRANCH, git, move_message
 

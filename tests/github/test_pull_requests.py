@@ -12,15 +12,15 @@ import pytest
 from github import Auth, Github, GithubRetry
 
 from reconciler.github.branch_publish import publish_move_branch
-from reconciler.github.move_pull_request import MARKER
-from reconciler.github.pull_requests import (
+from reconciler.github.move_pull_request import (
+    MARKER,
     GitHubUnavailable,
     MoveProposal,
     ProposalResult,
-    PullRequests,
     RateLimited,
     parse_marker,
 )
+from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.history import read_moves
 from reconciler.gitrepo.workspace import Move, Workspace
 from tests.fleet_repo import BOT_EMAIL, MOVE_BRANCH, clone, commit_file, git, remote_sha

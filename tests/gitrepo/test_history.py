@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.gitrepo.history import HistoryError, MoveRecord, last_moves, read_moves
+from reconciler.core.errors import GitError
+from reconciler.gitrepo.history import MoveRecord, last_moves, read_moves
 from reconciler.gitrepo.workspace import Move, Workspace
 from tests.fleet_repo import commit_file, git, isolate_git, move_message, write_fleet
 
@@ -116,7 +117,7 @@ def test_a_repository_without_commits_has_no_history(tmp_path: Path) -> None:
 def test_an_unknown_ref_is_an_error(tmp_path: Path) -> None:
     fleet = write_fleet(tmp_path / "fleet")
 
-    with pytest.raises(HistoryError, match="no-such-branch is not a commit"):
+    with pytest.raises(GitError, match="no-such-branch is not a commit"):
         read_moves(fleet, ref="no-such-branch")
 
 
@@ -127,13 +128,13 @@ def test_thousands_of_commits_are_read_with_one_git_log(
     git(tmp_path, "init", "-q", str(repo))
     git(repo, "fast-import", "--quiet", stdin=_many_commits(3000, every=10))
     calls: list[list[str]] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    def counting_popen(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
         calls.append(args)
-        return real_run(args, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return real_popen(args, **kwargs)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
     started = time.perf_counter()
     records = read_moves(repo, ref="refs/heads/main")
     elapsed = time.perf_counter() - started

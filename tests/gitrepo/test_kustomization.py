@@ -7,9 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from reconciler.gitrepo import kustomization
+from reconciler.core.errors import FleetRepoError
 from reconciler.gitrepo.kustomization import (
-    KustomizationError,
     lists_group,
     with_group,
     without_group,
@@ -124,7 +123,7 @@ def test_windows_line_endings_are_kept() -> None:
 
 
 def test_a_group_not_listed_cannot_be_removed() -> None:
-    with pytest.raises(KustomizationError, match="not listed"):
+    with pytest.raises(FleetRepoError, match="not listed"):
         without_group(COMMENTED, "gpu-train")
 
 
@@ -134,7 +133,7 @@ def test_a_group_not_listed_cannot_be_removed() -> None:
     ids=["broken-yaml", "not-a-mapping", "resources-not-a-list"],
 )
 def test_a_malformed_kustomization_is_refused(text: str) -> None:
-    with pytest.raises(KustomizationError):
+    with pytest.raises(FleetRepoError):
         with_group(text, "ray-pred")
 
 
@@ -154,35 +153,6 @@ def test_remove_then_add_keeps_every_other_entry_in_order(
     assert edited.splitlines()[0] == text.splitlines()[0]
 
 
-# Parses are remembered by text (the text a move writes is the next edit's start)
-
-
-def test_an_edit_leaves_the_remembered_parse_as_it_was() -> None:
-    text = cluster_kustomization(["web", "ray-pred", "batch"])
-    kustomization.remember(text)
-
-    without = kustomization.without_group(text, "ray-pred")
-    with_ = kustomization.with_group(text, "gpu-train")
-
-    assert kustomization.parse(text).lists_group("ray-pred")
-    assert kustomization.without_group(text, "ray-pred") == without
-    assert kustomization.with_group(text, "gpu-train") == with_
-
-
-def test_the_plain_parse_is_handed_out_fresh_each_time() -> None:
-    text = cluster_kustomization(["web", "ray-pred"])
-    first = kustomization._plain(text)
-    first.pop("resources")
-    first["kind"] = "changed"
-
-    assert kustomization._plain(text)["resources"] == ["web", "ray-pred"]
-    assert kustomization._plain(text)["kind"] == "Kustomization"
-
-
-def test_a_text_that_is_not_yaml_is_reported_every_time() -> None:
-    text = "resources: [web\n"
-    kustomization.remember(text)  # says nothing: the edit will
-
-    for _ in range(2):
-        with pytest.raises(KustomizationError, match="not valid YAML"):
-            kustomization.lists_group(text, "web")
+def test_a_text_that_is_not_yaml_is_reported_as_a_fleet_repo_error() -> None:
+    with pytest.raises(FleetRepoError, match="not valid YAML"):
+        lists_group("resources: [web\n", "web")

@@ -29,6 +29,7 @@ from reconciler.github import branch_publish, pull_requests
 from reconciler.github.credentials import GitHubCredential, git_push_env
 from reconciler.gitrepo import branch
 from reconciler.gitrepo import workspace as git_writer
+from reconciler.gitrepo.branch import UP_TO_DATE
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
 from reconciler.reconcile.run import run_pass
 from reconciler.reconcile.status_source import snapshot_status
@@ -66,7 +67,7 @@ CRASH_POINTS: dict[str, Callable[[], None]] = {
     # direct: the commit object exists (built off to the side), nothing pushed yet
     "direct:after-commit": lambda: _after(git_writer, "build_move_commit"),
     # direct: origin has the commit, the local branch has not moved
-    "direct:after-push": lambda: _after(git_writer.Workspace, "_push", when=lambda p: not p),
+    "direct:after-push": lambda: _after(git_writer, "push", when=lambda p: p in ("", UP_TO_DATE)),
     # direct: the local branch moved, the working tree has not followed (journal written)
     "direct:after-branch-moved": lambda: _before(branch, "_update_checkout"),
     # direct: the working tree changed, the journal not yet removed
@@ -74,7 +75,7 @@ CRASH_POINTS: dict[str, Callable[[], None]] = {
     # pr: the move commit for the branch exists, nothing pushed
     "pr:after-commit": lambda: _after(git_writer, "build_move_commit"),
     # pr: placement/<group> pushed, no pull request yet
-    "pr:after-push": lambda: _after(branch_publish, "_push", when=lambda p: not p),
+    "pr:after-push": lambda: _after(branch_publish, "push", when=lambda p: not p),
     # pr: the pull request is open, without labels
     "pr:after-pr-created": lambda: _after(pull_requests.PullRequests, "_create"),
     # pr: labels added, the pass not finished

@@ -6,15 +6,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
+from reconciler.gitrepo import branch
 from reconciler.gitrepo.move_commit import build_move_commit
-from reconciler.gitrepo.workspace import Move, Workspace, WorkspaceError
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move, Workspace, WorkspaceError
 from tests.fleet_repo import (
     clone,
     commit_file,
@@ -242,24 +244,20 @@ def fail_git_command(patch: pytest.MonkeyPatch, command: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("route", "command"),
+    "command",
     [
-        ("batch", "cat-file"),
-        ("batch", "mktree"),
-        ("batch", "hash-object"),
-        ("batch", "commit-tree"),
-        ("index", "read-tree"),
-        ("index", "update-index"),
-        ("index", "hash-object"),
-        ("index", "write-tree"),
-        ("index", "commit-tree"),
+        "ls-tree",
+        "cat-file",
+        "read-tree",
+        "update-index",
+        "hash-object",
+        "write-tree",
+        "commit-tree",
     ],
 )
 def test_a_git_failure_while_building_leaves_everything_untouched(
-    fleet: Path, monkeypatch: pytest.MonkeyPatch, route: str, command: str
+    fleet: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
-    if route == "index":  # a name the batch route leaves to the index route
-        commit_file(fleet, f"{SOURCE_DIR}/notes caf\u00e9.txt", "x\n", message="notes")
     workspace = Workspace.open(str(fleet), branch="main")
     before = repo_state(fleet)
 
@@ -297,8 +295,6 @@ def test_a_branch_moved_between_build_and_update_is_not_overwritten(
 def test_a_checkout_that_refuses_to_follow_puts_the_branch_back(
     fleet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.gitrepo import branch
-
     workspace = Workspace.open(str(fleet), branch="main")
     before = repo_state(fleet)
     monkeypatch.setattr(branch, "_update_checkout", lambda repo, **_: "refused")
@@ -312,7 +308,7 @@ def test_a_checkout_that_refuses_to_follow_puts_the_branch_back(
 
 CRASHING_MOVE = """
 import os, signal, sys
-from reconciler.gitrepo import branch, workspace as git_writer, move_commit, path_checkout
+from reconciler.gitrepo import branch, workspace as git_writer, move_commit
 from reconciler.gitrepo.workspace import Move, Workspace
 
 def die(*args, **kwargs):
@@ -330,26 +326,18 @@ elif where == "after-branch-moved":
     branch._update_checkout = die
 elif where == "after-push":
     git_writer.advance = die
-elif where == "before-restore":  # the changed files' index entries read, nothing written
-    path_checkout.PathCheckout.write = die
-elif where == "after-restore":  # index and files at the new commit, the journal still there
-    real_run_git = path_checkout.run_git
-    def run_git(args, **kwargs):
-        done = real_run_git(args, **kwargs)
-        if "restore" in args:
-            die()
-        return done
-    path_checkout.run_git = run_git
+elif where == "after-checkout":  # index and files at the new commit, the journal still there
+    real_update = branch._update_checkout
+    def update(*args, **kwargs):
+        real_update(*args, **kwargs)
+        die()
+    branch._update_checkout = update
 Workspace.open(sys.argv[1], branch="main").apply(Move("ray-pred", "onprem", "cloud", "m"))
 """
 
 
-@pytest.mark.parametrize(
-    "where", ["build", "after-branch-moved", "before-restore", "after-restore"]
-)
+@pytest.mark.parametrize("where", ["build", "after-branch-moved", "after-checkout"])
 def test_a_crash_leaves_the_old_commit_or_the_new_one(fleet: Path, where: str) -> None:
-    time.sleep(0.01)  # files older than the index: only the changed ones are written
-    git(fleet, "update-index", "-q", "--refresh")
     before = repo_state(fleet)
 
     crashed = subprocess.run(
@@ -634,3 +622,131 @@ def _group_file_names() -> list[str]:
 def test_tests_do_not_see_a_global_git_identity() -> None:
     assert os.environ["GIT_CONFIG_GLOBAL"] == os.devnull
     assert "GIT_AUTHOR_NAME" not in os.environ
+
+
+# The checkout follows its branch (what the deleted checkout-update tests checked)
+
+
+def _stage(repo: Path, path: str) -> None:
+    (repo / path).write_text("staged\n")
+    git(repo, "add", "--", path)
+
+
+def _put(repo: Path, path: str) -> None:
+    (repo / path).parent.mkdir(parents=True, exist_ok=True)
+    (repo / path).write_text("in the way\n")
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        lambda repo: _put(repo, f"{SOURCE_DIR}/deployment.yaml"),
+        lambda repo: _put(repo, TARGET_K),
+        lambda repo: _stage(repo, f"{SOURCE_DIR}/config/settings.properties"),
+        lambda repo: _stage(repo, SOURCE_K),
+        lambda repo: _put(repo, f"{TARGET_DIR}/deployment.yaml"),
+    ],
+    ids=[
+        "modified-in-group",
+        "modified-kustomization",
+        "staged-in-group",
+        "staged-kustomization",
+        "untracked-at-target",
+    ],
+)
+def test_a_checkout_with_local_changes_in_the_way_is_refused_and_left_unchanged(
+    fleet: Path, setup: Callable[[Path], None]
+) -> None:
+    """Changes made after the move's own check (a person at work): read-tree refuses."""
+    old = git(fleet, "rev-parse", "HEAD")
+    new = build_move_commit(
+        fleet,
+        base=old,
+        group="ray-pred",
+        source="onprem",
+        target="cloud",
+        message="move\n",
+        author=DEFAULT_AUTHOR,
+    )
+    setup(fleet)
+    before = repo_state(fleet)
+
+    problem = branch.advance(fleet, branch="main", old=old, new=new)
+
+    assert problem.startswith("the checkout has local changes in the way"), problem
+    assert repo_state(fleet) == before
+    assert not list((fleet / ".git").glob("placement-reconciler-move*"))
+
+
+def test_touched_but_unchanged_files_do_not_stop_the_checkout(fleet: Path) -> None:
+    deployment = fleet / SOURCE_DIR / "deployment.yaml"
+    deployment.write_bytes(deployment.read_bytes())  # new stat data, same content
+    future = time.time() + 10
+    os.utime(deployment, (future, future))
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    assert git(fleet, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_sparse_checkout_follows_within_its_patterns(fleet: Path) -> None:
+    git(fleet, "sparse-checkout", "set", "--no-cone", "/*", "!/clusters/cloud/")
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    assert git(fleet, "rev-parse", "HEAD") == result.commit
+    assert not (fleet / SOURCE_DIR).exists()
+    assert not (fleet / "clusters/cloud").exists()  # outside the patterns: not written
+    assert f"{TARGET_DIR}/deployment.yaml" in git(fleet, "ls-files")
+    assert git(fleet, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_group_with_links_executables_submodules_and_odd_names_keeps_every_mode(
+    fleet: Path,
+) -> None:
+    head = git(fleet, "rev-parse", "HEAD")
+    link = git(fleet, "hash-object", "-w", "--stdin", stdin=b"deployment.yaml")
+    blob = git(fleet, "hash-object", "-w", "--stdin", stdin=b"notes\n")
+    odd = [
+        f"120000,{link},{SOURCE_DIR}/current",
+        f"160000,{head},{SOURCE_DIR}/vendored",
+        f"100755,{blob},{SOURCE_DIR}/a/b/run",
+        f"100644,{blob},{SOURCE_DIR}/notes caf\u00e9.txt",
+        f"100644,{blob},clusters/cloud/groups/unrelated/x.yaml",
+    ]
+    for entry in odd:
+        git(fleet, "update-index", "--add", "--cacheinfo", entry)
+    git(fleet, "commit", "-q", "-m", "odd entries")
+    git(fleet, "reset", "-q", "--hard")
+    old_files = tree_entries(fleet, "HEAD", SOURCE_DIR)
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    new_files = tree_entries(fleet, "HEAD", TARGET_DIR)
+    assert new_files == {p.replace(SOURCE_DIR, TARGET_DIR): e for p, e in old_files.items()}
+    assert new_files[f"{TARGET_DIR}/current"][0] == "120000"
+    assert new_files[f"{TARGET_DIR}/vendored"] == ("160000", head)
+    assert new_files[f"{TARGET_DIR}/a/b/run"][0] == "100755"
+    assert tree_entries(fleet, "HEAD", "clusters/cloud/groups/unrelated") != {}
+    assert os.readlink(fleet / TARGET_DIR / "current") == "deployment.yaml"
+    assert git(fleet, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_no_temporary_directory_outlives_a_move_or_a_failed_one(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    workspace = Workspace.open(str(fleet), branch="main")
+
+    workspace.diff_for(RAY_TO_CLOUD)
+    with monkeypatch.context() as patch:
+        fail_git_command(patch, "write-tree")
+        assert workspace.apply(RAY_TO_CLOUD).error
+    assert workspace.apply(RAY_TO_CLOUD).error == ""
+
+    assert list(scratch.iterdir()) == []

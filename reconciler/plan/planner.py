@@ -27,7 +27,13 @@ from reconciler.plan.fit import (
     with_pods_added_back,
 )
 from reconciler.plan.membership import declared_objects, pods_by_group
-from reconciler.plan.phases import phase_verdict, target_health
+from reconciler.plan.phases import (
+    RayClusterStatus,
+    phase_verdict,
+    ray_cluster_status,
+    ray_worker_shapes,
+    target_health,
+)
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import ClusterState, KubeObject, Pod
@@ -403,6 +409,8 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
         context.pods[target].get(group.name, []),
         expected=len(demand.shapes),
         ray_services=_ray_services(group, state),
+        ray_workers=ray_worker_shapes(demand.shapes),
+        ray_clusters=_ray_clusters(group, state),
     )
     marker = group.policy.move_in_progress
     verdict, words = phase_verdict(
@@ -607,6 +615,16 @@ def _not_movable_summary(health: Health, group: Group, *, now: dt.datetime) -> s
 def _ray_services(group: Group, state: ClusterState) -> list[KubeObject]:
     names = {(m.namespace, m.name) for m in group.manifests if m.kind == "RayService"}
     return [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+
+
+def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
+    """The status of the RayClusters in the group's namespaces (matched to pods by name)."""
+    namespaces = {m.namespace for m in group.manifests}
+    return [
+        ray_cluster_status(o)
+        for o in state.objects
+        if o.kind == "RayCluster" and o.namespace in namespaces
+    ]
 
 
 def _stuck_since(health: Health) -> dt.datetime:

@@ -34,6 +34,7 @@ from reconciler.plan.phases import (
     ray_worker_shapes,
     target_health,
 )
+from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import ClusterState, KubeObject, Pod
@@ -60,6 +61,7 @@ class Decision:
     guards: tuple[str, ...] = ()  # what held a move back, in plain words
     home_fits: bool | None = None  # failback groups: the home cluster fits with margin now
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
+    strategy: str = ""  # moves: which strategy and why, in plain words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,10 +319,12 @@ def _decide(
             summary=f"{what} on {group.cluster}; no other allowed cluster fits one copy",
         )
     capacity.take(target.cluster, demand.shapes, placements=target.placements)
+    choice = _strategy(group, context=context)
     return Decision(
         **base,
         action="move",
-        phase=_first_phase(group),
+        phase=_first_phase(choice),
+        strategy=choice.why,
         target=target.cluster,
         reason=reason,
         demand=demand,
@@ -379,19 +383,33 @@ def _failback(
             summary=f"{stay}; {home} fits again, not yet: {guards[0]}",
         )
     context.capacity.take(home, demand.shapes, placements=fit.placements)
+    choice = _strategy(group, context=context)
     return Decision(
         **decided,
         action="move",
-        phase=_first_phase(group),
+        phase=_first_phase(choice),
+        strategy=choice.why,
         target=home,
         reason="failback",
         summary=f"{stay}; {home} {detail} on {passes} passes in a row: move back",
     )
 
 
-def _first_phase(group: Group) -> str:
-    """A make-before-break group starts with a copy; any other moves in one commit."""
-    return "copy" if group.policy.strategy == "make-before-break" else ""
+def _first_phase(choice: StrategyChoice) -> str:
+    """A make-before-break move starts with a copy; a recreate moves in one commit."""
+    return "copy" if choice.strategy == MAKE_BEFORE_BREAK else ""
+
+
+def _strategy(group: Group, *, context: _Pass) -> StrategyChoice:
+    """The strategy for moving the group off its cluster: its policy's, `auto` resolved."""
+    state = context.capacity.states[group.cluster]
+    return choose_strategy(
+        group.policy.strategy,
+        pods=context.pods[group.cluster].get(group.name, []),
+        ray_services=_ray_services(group, state),
+        ray_clusters=_ray_clusters(group, state),
+        declared_ray_clusters=[m.name for m in group.manifests if m.kind == "RayCluster"],
+    )
 
 
 def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:

@@ -170,7 +170,7 @@ class PolicyFields(_Schema):
     veto_window: Duration | None = Field(default=None, alias="vetoWindow")
     failback: bool | None = None
     failback_margin: float | None = Field(default=None, alias="failbackMargin", ge=0, le=10)
-    strategy: Literal["recreate", "make-before-break"] | None = None
+    strategy: Literal["auto", "recreate", "make-before-break"] | None = None
     healthy_deadline: Duration | None = Field(default=None, alias="healthyDeadline")
     move_in_progress: MoveMarker | None = Field(default=None, alias="moveInProgress")
     # The issue that asked for it called it allowStatefulRelocation: accepted as an alias.
@@ -237,7 +237,8 @@ class GroupPolicy(_Schema):
     veto_window: dt.timedelta = dt.timedelta(hours=24)
     failback: bool = False
     failback_margin: float = 0.2  # free room kept on the home cluster, as a share of the demand
-    strategy: str = "recreate"
+    # auto: make-before-break while the current copy serves, recreate otherwise (plan/strategy.py)
+    strategy: str = "auto"
     healthy_deadline: dt.timedelta = dt.timedelta(minutes=30)  # make-before-break phase two
     move_in_progress: MoveMarker | None = None
     allow_stateful: bool = False

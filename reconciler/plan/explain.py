@@ -74,6 +74,8 @@ def commit_message(decision: Decision, *, now: dt.datetime) -> str:
         if others:
             listed = "; ".join(f"{c.cluster}: {c.detail}" for c in others)
             body += f"\nOther candidates: {listed}."
+        if decision.strategy:
+            body += f"\nStrategy {decision.strategy}."
     phase = f"Placement-Phase: {decision.phase}\n" if decision.phase else ""
     return (
         f"{pull_request_title(decision)}\n\n"
@@ -127,6 +129,8 @@ def decision_text(decision: Decision, *, now: dt.datetime) -> list[str]:
     for candidate in decision.candidates:
         mark = "fits" if candidate.fits else "no"
         lines.append(f"    candidate {candidate.cluster}: {mark}: {candidate.detail}")
+    if decision.strategy:
+        lines.append(f"    strategy {decision.strategy}")
     for guard in decision.guards:
         lines.append(f"    held back: {guard}")
     return lines
@@ -201,6 +205,7 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
             for c in decision.candidates
         ],
         "guards": list(decision.guards),
+        "strategy": decision.strategy or None,
     }
 
 
@@ -236,6 +241,8 @@ def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> s
     )
     what = _what_merging_does(decision)
     lines = [f"**{decision.group}** {situation}. {what}", "", f"> {why_line(decision, now=now)}"]
+    if decision.strategy:
+        lines += ["", f"Strategy {decision.strategy}."]
     if decision.stuck_pods:
         lines += [
             "",

@@ -27,7 +27,14 @@ from reconciler.plan.fit import (
     with_pods_added_back,
 )
 from reconciler.plan.membership import declared_objects, pods_by_group
-from reconciler.plan.phases import phase_verdict, target_health
+from reconciler.plan.phases import (
+    RayClusterStatus,
+    phase_verdict,
+    ray_cluster_status,
+    ray_worker_shapes,
+    target_health,
+)
+from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import ClusterState, KubeObject, Pod
@@ -54,6 +61,7 @@ class Decision:
     guards: tuple[str, ...] = ()  # what held a move back, in plain words
     home_fits: bool | None = None  # failback groups: the home cluster fits with margin now
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
+    strategy: str = ""  # moves: which strategy and why, in plain words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,10 +319,12 @@ def _decide(
             summary=f"{what} on {group.cluster}; no other allowed cluster fits one copy",
         )
     capacity.take(target.cluster, demand.shapes, placements=target.placements)
+    choice = _strategy(group, context=context)
     return Decision(
         **base,
         action="move",
-        phase=_first_phase(group),
+        phase=_first_phase(choice),
+        strategy=choice.why,
         target=target.cluster,
         reason=reason,
         demand=demand,
@@ -373,19 +383,33 @@ def _failback(
             summary=f"{stay}; {home} fits again, not yet: {guards[0]}",
         )
     context.capacity.take(home, demand.shapes, placements=fit.placements)
+    choice = _strategy(group, context=context)
     return Decision(
         **decided,
         action="move",
-        phase=_first_phase(group),
+        phase=_first_phase(choice),
+        strategy=choice.why,
         target=home,
         reason="failback",
         summary=f"{stay}; {home} {detail} on {passes} passes in a row: move back",
     )
 
 
-def _first_phase(group: Group) -> str:
-    """A make-before-break group starts with a copy; any other moves in one commit."""
-    return "copy" if group.policy.strategy == "make-before-break" else ""
+def _first_phase(choice: StrategyChoice) -> str:
+    """A make-before-break move starts with a copy; a recreate moves in one commit."""
+    return "copy" if choice.strategy == MAKE_BEFORE_BREAK else ""
+
+
+def _strategy(group: Group, *, context: _Pass) -> StrategyChoice:
+    """The strategy for moving the group off its cluster: its policy's, `auto` resolved."""
+    state = context.capacity.states[group.cluster]
+    return choose_strategy(
+        group.policy.strategy,
+        pods=context.pods[group.cluster].get(group.name, []),
+        ray_services=_ray_services(group, state),
+        ray_clusters=_ray_clusters(group, state),
+        declared_ray_clusters=[m.name for m in group.manifests if m.kind == "RayCluster"],
+    )
 
 
 def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
@@ -403,6 +427,8 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
         context.pods[target].get(group.name, []),
         expected=len(demand.shapes),
         ray_services=_ray_services(group, state),
+        ray_workers=ray_worker_shapes(demand.shapes),
+        ray_clusters=_ray_clusters(group, state),
     )
     marker = group.policy.move_in_progress
     verdict, words = phase_verdict(
@@ -607,6 +633,16 @@ def _not_movable_summary(health: Health, group: Group, *, now: dt.datetime) -> s
 def _ray_services(group: Group, state: ClusterState) -> list[KubeObject]:
     names = {(m.namespace, m.name) for m in group.manifests if m.kind == "RayService"}
     return [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+
+
+def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
+    """The status of the RayClusters in the group's namespaces (matched to pods by name)."""
+    namespaces = {m.namespace for m in group.manifests}
+    return [
+        ray_cluster_status(o)
+        for o in state.objects
+        if o.kind == "RayCluster" and o.namespace in namespaces
+    ]
 
 
 def _stuck_since(health: Health) -> dt.datetime:

@@ -53,7 +53,7 @@ def test_defaults_apply_when_fleet_yaml_is_minimal() -> None:
     assert policy.cooldown == dt.timedelta(minutes=30)
     assert policy.veto_window == dt.timedelta(hours=24)
     assert policy.skip_capacity_relocate is False
-    assert policy.strategy == "recreate"
+    assert policy.strategy == "auto"
     assert config.git.branch == "main"
     assert config.mode == "direct"  # no GitHub repo named
 

@@ -149,5 +149,7 @@ def test_pull_request_body_explains_the_move_for_reviewers() -> None:
     assert "| pod | pending for | scheduler says |" in body
     assert all(f"`{p.namespace}/{p.name}`" in body for p in move.stuck_pods)
     assert "| `cloud` (chosen) | yes |" in body
-    assert "cooldown 30m; veto window 24h; strategy recreate" in body
+    assert "cooldown 30m; veto window 24h; strategy auto" in body
+    # No pod of the active RayCluster is Ready: auto recreates, and the body says why.
+    assert "Strategy recreate: nothing of the group serves on its cluster" in body
     assert "Close this pull request without merging to refuse the move" in body

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.cli.credentials import git_credentials, secrets_from_env
+from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_NOTHING_JUDGED, EXIT_OK
 from reconciler.cli.report import pass_reporter
 from reconciler.core.config import FleetConfig, parse_duration
 from reconciler.core.errors import UsageError
@@ -51,7 +52,6 @@ from reconciler.reconcile.status_source import (
 )
 from reconciler.reconcile.writers import writer_for
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_METRICS_PORT = 9090
 
 log = logging.getLogger("reconciler")
@@ -75,6 +75,9 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
         print(plan_text(reading.plan), file=out)
         if note:
             print(f"\nnote: {note}", file=out)
+    if reading.plan.nothing_judged:
+        print(f"nothing could be judged: {reading.plan.nothing_judged}", file=sys.stderr)
+        return EXIT_NOTHING_JUDGED
     return EXIT_OK
 
 
@@ -161,8 +164,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     host = args.metrics_address
     if not args.interval:
         now = parse_now(args.now)
-        failed = run_once(one_pass, now=now, metrics=metrics, port=port, host=host)
-        return EXIT_FAILURE if failed else EXIT_OK
+        return run_once(one_pass, now=now, metrics=metrics, port=port, host=host)
     return run_daemon(
         one_pass,
         every=every,

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from reconciler.cli import commands
-from reconciler.cli.commands import EXIT_FAILURE, EXIT_USAGE
+from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_USAGE, exit_code
 from reconciler.core import schema as schema_module
-from reconciler.core.errors import FleetRepoError, ReconcilerError, UsageError, in_plain_words
-from reconciler.gitrepo.workspace import WorkspaceError
+from reconciler.core.errors import ReconcilerError, in_plain_words
 from reconciler.ops.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE
 
 DEBUG_HINT = "(run again with --debug for the traceback)"
@@ -39,17 +38,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return exit_code(error)
 
 
-def exit_code(error: BaseException) -> int:
-    """The exit code for an error that ended a command: 2 when the user's input is at fault."""
-    # WorkspaceError (--repo is not a git checkout, ...) goes once gitrepo's errors are
-    # kinds of core.errors.GitError; until then it keeps the exit code it always had.
-    if isinstance(error, UsageError | FleetRepoError | WorkspaceError):
-        return EXIT_USAGE
-    return EXIT_FAILURE
-
-
 def _one_line(error: BaseException, *, debug: bool) -> str:
-    if isinstance(error, ReconcilerError | WorkspaceError):
+    if isinstance(error, ReconcilerError):
         return str(error)
     return in_plain_words(error) if debug else f"{in_plain_words(error)} {DEBUG_HINT}"
 

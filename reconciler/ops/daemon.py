@@ -27,7 +27,8 @@ from reconciler.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-PassFunction = Callable[[dt.datetime], int]  # the pass at this time; 0 ok, else a write failed
+# The pass at this time; its exit code: 0 ok, 1 a write failed, 3 nothing could be judged.
+PassFunction = Callable[[dt.datetime], int]
 STALE_GRACE_SECONDS = 300.0  # /healthz fails when the loop has not turned for 2 intervals + this
 
 
@@ -128,7 +129,7 @@ class Daemon:
             if self.metrics is not None:
                 self.metrics.record_error(error)
             return "error"
-        return "ok" if code == 0 else "failed"
+        return "failed" if code == 1 else "ok"  # a blind pass is logged and has its gauge
 
     def _beat(self, role: str) -> None:
         if self.health is not None:

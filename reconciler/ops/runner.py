@@ -27,7 +27,8 @@ ONCE_STALE_AFTER = 3600.0  # a single pass answers /healthz for at most this lon
 def observed_pass(
     pipeline: Pipeline, *, metrics: Metrics, report: Callable[[PassOutcome], None]
 ) -> PassFunction:
-    """The pass at a time: run it, record its metrics, report it; 1 when a write failed."""
+    """The pass at a time: run it, record its metrics, report it; its exit code (0 ok,
+    1 a write failed, 3 nothing could be judged: every cluster unknown)."""
 
     def one_pass(now: dt.datetime) -> int:
         outcome = pipeline.run(now)
@@ -37,7 +38,9 @@ def observed_pass(
         except Exception as error:  # the history is for metrics only here
             log.warning("history not read for metrics: %s", in_plain_words(error))
         report(outcome)
-        return 1 if outcome.failed else 0
+        if outcome.plan.nothing_judged:
+            log.error("nothing could be judged: %s", outcome.plan.nothing_judged)
+        return outcome.exit_code
 
     return one_pass
 

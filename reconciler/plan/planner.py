@@ -90,6 +90,14 @@ class Plan:
         """The decisions that move a group."""
         return tuple(d for d in self.decisions if d.action == "move")
 
+    @property
+    def nothing_judged(self) -> str:
+        """Why nothing could be judged (every cluster's status unknown), or ''."""
+        if not self.clusters or any(c.known for c in self.clusters):
+            return ""
+        unknown = "; ".join(f"{c.name}: {c.reason}" for c in self.clusters)
+        return f"every cluster's status is unknown ({unknown})"
+
 
 @dataclasses.dataclass(frozen=True)
 class Veto:

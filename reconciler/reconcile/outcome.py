@@ -46,3 +46,11 @@ class PassOutcome:
     def failed(self) -> tuple[WriteResult, ...]:
         """Writes that were decided but could not be done."""
         return tuple(result for result in self.results if result.failed)
+
+    @property
+    def exit_code(self) -> int:
+        """The pass as `run --once` exits: 1 a write failed, 3 nothing could be judged, else 0
+        (the table of every exit code is reconciler.cli.exit_codes)."""
+        if self.failed:
+            return 1
+        return 3 if self.plan.nothing_judged else 0

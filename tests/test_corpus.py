@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -36,26 +35,12 @@ import pytest
 import yaml
 
 from reconciler.cli.main import main
+from tests.fleet_repo import git
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE = CORPUS / "_base"
 NOW = "2026-11-28T12:10:00Z"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.yaml").is_file())
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Corpus",
-    "GIT_AUTHOR_EMAIL": "corpus@example.com",
-    "GIT_COMMITTER_NAME": "Corpus",
-    "GIT_COMMITTER_EMAIL": "corpus@example.com",
-}
-
-
-@pytest.fixture(autouse=True)
-def _no_global_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def test_the_corpus_is_large_enough() -> None:
@@ -102,10 +87,6 @@ def assemble(case: Path, expected: dict[str, Any], into: Path) -> tuple[Path, Pa
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "--allow-empty", "-m", "corpus case")
     return repo, into / "snapshots"
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, float]:

@@ -7,12 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.gitrepo.branch import is_checked_out
-from tests.fleet_repo import git, write_fleet
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Path:
-    return write_fleet(tmp_path / "fleet")
+from tests.fleet_repo import git
 
 
 def test_the_branch_of_head_is_checked_out_and_no_other(fleet: Path) -> None:

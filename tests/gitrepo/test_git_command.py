@@ -9,12 +9,6 @@ import pytest
 
 from reconciler.core import errors
 from reconciler.gitrepo.git_command import GitError, git_text, run_git
-from tests.fleet_repo import write_fleet
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Path:
-    return write_fleet(tmp_path / "fleet")
 
 
 def test_output_and_failures_are_reported(fleet: Path) -> None:

@@ -12,12 +12,7 @@ import pytest
 from reconciler.core.errors import GitError
 from reconciler.gitrepo.history import MoveRecord, last_moves, read_moves
 from reconciler.gitrepo.workspace import Move, Workspace
-from tests.fleet_repo import commit_file, git, isolate_git, move_message, write_fleet
-
-
-@pytest.fixture(autouse=True)
-def _no_machine_git_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_git(monkeypatch, tmp_path)
+from tests.fleet_repo import commit_file, git, move_message, write_fleet
 
 
 def move(workspace: Workspace, group: str, source: str, target: str, reason: str) -> str:

@@ -25,7 +25,6 @@ from tests.fleet_repo import (
     move_message,
     repo_state,
     tree_entries,
-    write_fleet,
 )
 
 RAY_TO_CLOUD = Move(
@@ -38,11 +37,6 @@ SOURCE_DIR = "clusters/onprem/groups/ray-pred"
 TARGET_DIR = "clusters/cloud/groups/ray-pred"
 SOURCE_K = "clusters/onprem/groups/kustomization.yaml"
 TARGET_K = "clusters/cloud/groups/kustomization.yaml"
-
-
-@pytest.fixture
-def fleet(tmp_path: Path) -> Path:
-    return write_fleet(tmp_path / "fleet")
 
 
 class RecordedSleep:

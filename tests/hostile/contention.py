@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from reconciler.demo import DEMO_DIR, build_fleet_repo
+from tests.fleet_repo import git as fleet_git
 
 NOW = "2026-11-28T12:10:00Z"
 WHEN = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
@@ -31,18 +30,9 @@ HUMAN = {
 }
 
 
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        env={**os.environ, **HUMAN},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if check and done.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} in {repo}: {done.stderr}")
-    return done.stdout.strip()
+def git(repo: Path, *args: str) -> str:
+    """git as a person (not the bot) would run it: the shared helper with the human identity."""
+    return fleet_git(repo, *args, env=HUMAN)
 
 
 def _deployment(group: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,7 @@ from reconciler.reconcile.status_source import snapshot_status
 from reconciler.reconcile.writers import DirectWriter, PullRequestWriter
 from tests.fakes.github_server import FakeGitHub
 
-from .contention import NOW, WHEN, add_github, git, group_cluster, half_moved
+from .contention import NOW, WHEN, git, group_cluster, half_moved
 from .pass_worker import CRASH_POINTS
 from .workers import finish, start_worker
 
@@ -137,14 +136,6 @@ def test_direct_mode_converges_after_a_kill(remote: Path, tmp_path: Path, point:
     again = run_pass(workspace, status=status, writer=DirectWriter(), now=later)
     assert again.results == ()
     assert move_commits(remote, "main") == Counter({"ray-pred": 1})
-
-
-@pytest.fixture
-def github(remote: Path, tmp_path: Path) -> Iterator[FakeGitHub]:
-    with FakeGitHub(remote=remote, tokens=(TOKEN,)) as fake:
-        fake.now = WHEN
-        add_github(tmp_path / "fleet" / "fleet", base_url=fake.base_url)
-        yield fake
 
 
 def pr_pass(remote: Path, clone: Path, fake: FakeGitHub) -> PassOutcome:

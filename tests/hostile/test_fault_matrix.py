@@ -128,11 +128,6 @@ def _params() -> list[object]:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[list[HTTPServer]]:
-    yield from live_rig.running_servers()
-
-
-@pytest.fixture(scope="module")
 def fleet() -> Fleet:
     return read_fleet(template_dir())
 

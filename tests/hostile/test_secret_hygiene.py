@@ -114,11 +114,6 @@ def debug_logging(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixt
 
 
 @pytest.fixture
-def servers() -> Iterator[list[HTTPServer]]:
-    yield from live_rig.running_servers()
-
-
-@pytest.fixture
 def world(
     tmp_path: Path, servers: list[HTTPServer]
 ) -> Iterator[tuple[Path, FakeGitHub, Rig, Path]]:

@@ -38,13 +38,14 @@ class RayClusterStatus:
 
 
 def ray_cluster_status(obj: KubeObject) -> RayClusterStatus:
-    """A RayCluster object read from a cluster, as RayClusterStatus.
-
-    The status model carries its conditions only: status.state and
-    status.desiredWorkerReplicas are not read from clusters yet, so they stay unreported
-    (no state; the manifests' worker count stands) until reconciler/status decodes them.
-    """
-    return RayClusterStatus(namespace=obj.namespace, name=obj.name, conditions=obj.conditions)
+    """A RayCluster object read from a cluster, as RayClusterStatus."""
+    return RayClusterStatus(
+        namespace=obj.namespace,
+        name=obj.name,
+        state=obj.state,
+        conditions=obj.conditions,
+        desired_workers=obj.desired_workers,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -76,7 +76,8 @@ class KubeObject:
     """A non-pod object the planner needs: an owner (ReplicaSet, Job, ...) or a KubeRay object.
 
     For a RayService, `active_cluster` and `pending_cluster` are the RayCluster names from
-    status.activeServiceStatus / status.pendingServiceStatus.
+    status.activeServiceStatus / status.pendingServiceStatus. For a RayCluster, `state` and
+    `desired_workers` are status.state and status.desiredWorkerReplicas.
     """
 
     kind: str
@@ -88,6 +89,8 @@ class KubeObject:
     conditions: tuple[Condition, ...] = ()
     active_cluster: str = ""
     pending_cluster: str = ""
+    state: str = ""
+    desired_workers: int | None = None
 
     def condition(self, kind: str) -> Condition | None:
         """The condition of that type, if the object has one."""

@@ -156,6 +156,8 @@ def object_from(item: wire.Object) -> KubeObject:
         conditions=conditions_from(status.conditions),
         active_cluster=(active.rayClusterName if active else None) or "",
         pending_cluster=(pending.rayClusterName if pending else None) or "",
+        state=status.state or "",
+        desired_workers=status.desiredWorkerReplicas,
     )
 
 

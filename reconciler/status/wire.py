@@ -157,6 +157,8 @@ class ObjectStatus(Wire):
     conditions: list[Condition] | None = None
     activeServiceStatus: ServiceStatus | None = None
     pendingServiceStatus: ServiceStatus | None = None
+    state: str | None = None  # RayCluster: ready | failed | suspended
+    desiredWorkerReplicas: int | None = None  # RayCluster: worker pods the autoscaler wants
 
 
 class Object(Wire):

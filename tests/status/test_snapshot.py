@@ -138,3 +138,21 @@ def test_a_node_that_joined_during_the_read_leaves_its_pods_out_not_the_cluster(
     assert {p.name for p in state.pods} == {"here", "new"}  # bound pods are never stuck
     assert len(state.skipped) == 1
     assert state.skipped[0].startswith("Pod ns/new: bound to node n2, which is not in the")
+
+
+def test_a_ray_clusters_state_and_desired_workers_are_read(tmp_path: Path) -> None:
+    """The make-before-break and `auto` rules read them (reconciler/plan/phases.py)."""
+    from reconciler.plan.phases import ray_cluster_status
+
+    ray_cluster = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {"name": "ray-pred-x7k2p", "namespace": "prediction", "uid": "rc"},
+        "status": {"state": "ready", "desiredWorkerReplicas": 3},
+    }
+    (tmp_path / "c.json").write_text(json.dumps(as_list(NODE, ray_cluster)))
+
+    (found,) = read_snapshot(tmp_path, cluster="c").objects
+
+    status = ray_cluster_status(found)
+    assert (status.name, status.state, status.desired_workers) == ("ray-pred-x7k2p", "ready", 3)

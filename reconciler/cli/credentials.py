@@ -46,7 +46,7 @@ def git_credentials(
     The repo's own host gets the GitHub credential when it is an https URL. In mode pr
     (`github` given) the host of `github_url` gets it too, since the move branches are
     pushed there: a token is re-read on every call, while an App keeps the installation
-    it shares with the API client (PyGithub renews its token before it expires).
+    it shares with the API client (its token is renewed when it expires within 5 minutes).
     Raises CredentialError when the environment names a credential that cannot be read.
     """
 

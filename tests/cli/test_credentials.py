@@ -6,8 +6,11 @@ import base64
 import os
 from pathlib import Path
 
+from reconciler.cli.commands import pull_requests_for
 from reconciler.cli.credentials import git_credentials, merged_git_config
+from reconciler.core.config import FleetConfig
 from reconciler.github.credentials import GitHubCredential
+from tests.fakes.github_server import FakeGitHub
 
 
 def header_token(env: dict[str, str], host: str) -> str:
@@ -83,3 +86,23 @@ def test_merged_git_config_renumbers_and_lets_a_later_entry_win() -> None:
         "GIT_TERMINAL_PROMPT": "0",
     }
     assert merged_git_config({}, {}) == {}
+
+
+def test_a_rotated_token_file_reaches_the_api_client_too(tmp_path: Path, remote: Path) -> None:
+    first, second = "ghp_FIRSTAPITOKEN0123456789", "ghp_SECONDAPITOKEN0123456789"
+    token_file = tmp_path / "token"
+    token_file.write_text(first)
+    with FakeGitHub(remote=remote, tokens=(first,)) as fake:
+        config = FleetConfig.model_validate(
+            {
+                "clusters": [{"name": "onprem"}],
+                "git": {"github": {"repo": "org/fleet", "baseUrl": fake.base_url}},
+            }
+        )
+        pulls = pull_requests_for(config, env={"GITHUB_TOKEN_FILE": str(token_file)})[0]
+        before = pulls.open_moves()
+        fake.tokens = {second}  # the old token is revoked, the file holds the new one
+        token_file.write_text(second)
+        after = pulls.open_moves()
+
+    assert before == after == []

@@ -187,7 +187,7 @@ def pass_pipeline(
 ) -> Pipeline:
     """The pass `run` repeats: the mode's writer, and git's credentials asked per pass."""
     if mode != "pr":
-        git_env = git_credentials(args.repo, environ=os.environ, mask=mask)
+        git_env = git_credentials(args.repo, environ=os.environ, mask=mask, checkout=workspace.path)
         return Pipeline(workspace, status=status, writer=writer_for(mode), git_env=git_env)
     pulls, credential = pull_requests_for(config, env=os.environ, gate=gate)
     git_env = git_credentials(
@@ -196,7 +196,9 @@ def pass_pipeline(
         mask=mask,
         github=credential,
         github_url=config.git.github.base_url if config.git.github else "",
+        checkout=workspace.path,
     )
+    git_env()  # a checkout that already authenticates to GitHub is refused before any pass
     return Pipeline(workspace, status=status, writer=writer_for(mode, pulls=pulls), git_env=git_env)
 
 

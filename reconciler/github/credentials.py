@@ -22,6 +22,7 @@ from github import Auth, Consts
 from urllib3.util import Retry
 
 from reconciler.core.errors import UsageError
+from reconciler.github.deadline import Deadline, DeadlineAuth, DeadlineRetry
 
 GIT_USER = "x-access-token"
 REDACTED = "***"
@@ -92,7 +93,7 @@ class GitHubCredential:
         return token
 
 
-class RenewingInstallationAuth(Auth.AppInstallationAuth):
+class RenewingInstallationAuth(DeadlineAuth, Auth.AppInstallationAuth):
     """A GitHub App installation whose token is renewed by our rule and our clock:
     when less than REFRESH_BEFORE_EXPIRY is left (PyGithub's own rule is 20 seconds,
     on the machine's clock)."""
@@ -118,7 +119,7 @@ class RenewingInstallationAuth(Auth.AppInstallationAuth):
         return token
 
 
-class CurrentToken(Auth.Token):
+class CurrentToken(DeadlineAuth, Auth.Token):
     """A token auth that asks the credential for its token on every request, so a rotated
     GITHUB_TOKEN_FILE reaches the API client as it reaches git."""
 
@@ -171,13 +172,15 @@ def github_client(
     retry: Retry | None = None,
     seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
     seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+    deadline: Deadline | None = None,
 ) -> github.Github:
     """A PyGithub client for base_url (GitHub or GitHub Enterprise's `/api/v3`).
 
     PyGithub's own retry (GithubRetry: rate limits and 5xx) and its pacing between
-    requests, as GitHub asks of integrations, are kept unless given otherwise.
+    requests, as GitHub asks of integrations, are kept unless given otherwise. With a
+    deadline, no request is sent, retried or waited for past it (see `deadline`).
     """
-    auth: Auth.Auth
+    auth: RenewingInstallationAuth | CurrentToken
     if credential.kind == "app":
         if not credential._installation:
             app = Auth.AppAuth(credential.app_id, credential.private_key)
@@ -187,9 +190,15 @@ def github_client(
         auth = credential._installation[0]
     else:
         auth = CurrentToken(credential)
+    timeout = Consts.DEFAULT_TIMEOUT
+    if deadline is not None:
+        auth.deadline = deadline
+        retry = retry or DeadlineRetry(deadline=deadline)
+        timeout = deadline.request_timeout()
     return github.Github(
         base_url=base_url,
         auth=auth,
+        timeout=timeout,
         retry=retry or github.Github.default_retry,
         seconds_between_requests=seconds_between_requests,
         seconds_between_writes=seconds_between_writes,

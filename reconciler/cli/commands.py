@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from reconciler.cli.credentials import git_credentials, secrets_from_env
 from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_NOTHING_JUDGED, EXIT_OK
@@ -26,6 +26,7 @@ from reconciler.github.credentials import (
     credential_from_env,
     github_client,
 )
+from reconciler.github.deadline import Deadline
 from reconciler.github.move_pull_request import GitHubUnavailable
 from reconciler.gitrepo.history import last_moves, read_moves
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
@@ -43,6 +44,7 @@ from reconciler.ops.metrics import Metrics
 from reconciler.ops.runner import observed_pass, run_once, write_gate
 from reconciler.plan.explain import plan_json, plan_text
 from reconciler.plan.explain_group import explain_group
+from reconciler.reconcile.github_deadline import DeadlinePullRequestWriter
 from reconciler.reconcile.memory import Memory, git_memory, github_memory
 from reconciler.reconcile.run import Pipeline, Reading, read_and_plan
 from reconciler.reconcile.status_source import (
@@ -114,7 +116,7 @@ class ReadOnlyRecall:
                 "were not considered"
             )
         else:
-            self._pulls, _ = pull_requests_for(config, env=os.environ)
+            self._pulls = pull_requests_for(config, env=os.environ).pulls
 
     def __call__(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         if self._pulls is None:
@@ -189,17 +191,20 @@ def pass_pipeline(
 ) -> Pipeline:
     """The pass `run` repeats: the mode's writer, and git's credentials asked per pass."""
     if mode != "pr":
-        git_env = git_credentials(args.repo, environ=os.environ, mask=mask)
+        git_env = git_credentials(args.repo, environ=os.environ, mask=mask, checkout=workspace.path)
         return Pipeline(workspace, status=status, writer=writer_for(mode), git_env=git_env)
-    pulls, credential = pull_requests_for(config, env=os.environ, gate=gate)
+    pulls, credential, deadline = pull_requests_for(config, env=os.environ, gate=gate)
     git_env = git_credentials(
         args.repo,
         environ=os.environ,
         mask=mask,
         github=credential,
         github_url=config.git.github.base_url if config.git.github else "",
+        checkout=workspace.path,
     )
-    return Pipeline(workspace, status=status, writer=writer_for(mode, pulls=pulls), git_env=git_env)
+    git_env()  # a checkout that already authenticates to GitHub is refused before any pass
+    writer = DeadlinePullRequestWriter(writer_for(mode, pulls=pulls), deadline=deadline)
+    return Pipeline(workspace, status=status, writer=writer, git_env=git_env)
 
 
 def metrics_port(args: argparse.Namespace) -> int:
@@ -223,10 +228,19 @@ def leader_elector(args: argparse.Namespace) -> LeaderElector:
     return LeaderElector(api, name=args.lease_name, namespace=args.lease_namespace)
 
 
+class GitHubSide(NamedTuple):
+    """What mode pr talks to GitHub with: the pull requests, the credential, the deadline."""
+
+    pulls: GatedPullRequests
+    credential: GitHubCredential
+    deadline: Deadline
+
+
 def pull_requests_for(
     config: FleetConfig, *, env: Mapping[str, str], gate: WriteGate = OPEN_GATE
-) -> tuple[GatedPullRequests, GitHubCredential]:
-    """The GitHub side of mode pr: the repo from fleet.yaml, the credential from the env."""
+) -> GitHubSide:
+    """The GitHub side of mode pr: the repo and the deadline (git.github.deadline) from
+    fleet.yaml, the credential from the env."""
     if config.git.github is None:
         raise UsageError("mode 'pr' needs git.github.repo in fleet.yaml (e.g. org/fleet)")
     try:
@@ -240,15 +254,16 @@ def pull_requests_for(
             "GITHUB_APP_PRIVATE_KEY_FILE"
         )
     base_url = config.git.github.base_url
+    deadline = Deadline(config.git.github.deadline.total_seconds())
     pulls = GatedPullRequests(
-        github_client(credential, base_url=base_url),
+        github_client(credential, base_url=base_url, deadline=deadline),
         repo=config.git.github.repo,
         base=config.git.branch,
         bot_email=DEFAULT_AUTHOR[1],
         secrets=credential.secrets(),
     )
     pulls.gate = gate
-    return pulls, credential
+    return GitHubSide(pulls, credential, deadline)
 
 
 def status(args: argparse.Namespace, out: TextIO) -> int:

@@ -182,10 +182,20 @@ class PolicyFields(_Schema):
 
 
 class GitHubConfig(_Schema):
-    """Where pull requests are opened."""
+    """Where pull requests are opened, and how long a pass waits for GitHub in all."""
 
     repo: str
     base_url: str = Field(default="https://api.github.com", alias="baseUrl")
+    # One limit for all of a pass's GitHub requests, retries and waits included: past it
+    # the pass writes no pull request, and reports its plan all the same.
+    deadline: Duration = Field(default=dt.timedelta(seconds=60))
+
+    @pydantic.field_validator("deadline")
+    @classmethod
+    def _deadline_is_positive(cls, value: dt.timedelta) -> dt.timedelta:
+        if value.total_seconds() < 1:
+            raise ValueError("must be at least 1s")
+        return value
 
 
 class GitConfig(_Schema):

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import github
@@ -21,9 +22,20 @@ from github import Auth, Consts
 from urllib3.util import Retry
 
 from reconciler.core.errors import UsageError
+from reconciler.github.deadline import Deadline, DeadlineAuth, DeadlineRetry
 
 GIT_USER = "x-access-token"
 REDACTED = "***"
+# An installation token is renewed when it has less than this left: enough for a pass
+# (its git pushes and API calls) to finish with the token it started with.
+REFRESH_BEFORE_EXPIRY = dt.timedelta(minutes=5)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The real time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 class CredentialError(UsageError):
@@ -39,11 +51,17 @@ class GitHubCredential:
     app_id: str = ""
     installation_id: int = 0
     private_key: str = dataclasses.field(default="", repr=False)
+    # A token read from GITHUB_TOKEN_FILE is read again whenever it is used: a mounted
+    # secret may be rotated under a running daemon.
+    token_file: str = dataclasses.field(default="", compare=False)
+    clock: Clock = dataclasses.field(default=utc_now, repr=False, compare=False)
     # The App's installation auth, built once and shared by the API client and git, so
-    # PyGithub's refresh of the installation token serves both.
-    _installation: list[Auth.AppInstallationAuth] = dataclasses.field(
+    # one renewal of the installation token serves both.
+    _installation: list[RenewingInstallationAuth] = dataclasses.field(
         default_factory=list, repr=False, compare=False
     )
+    # Every token read from the file, so that `secrets` masks the old ones too.
+    _tokens_read: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     def __repr__(self) -> str:
         if self.kind == "app":
@@ -57,9 +75,61 @@ class GitHubCredential:
 
     def secrets(self) -> list[str]:
         """Every secret this credential holds now (for `redact`)."""
-        found = [self.token, self.private_key]
-        found += [_fetched_token(auth) for auth in self._installation]
+        found = [self.token, self.private_key, *self._tokens_read]
+        for auth in self._installation:
+            found += auth.fetched
         return [secret for secret in found if secret]
+
+    def current_token(self) -> str:
+        """The token to send now: the file's content as it is now, or the given token."""
+        if not self.token_file:
+            return self.token
+        try:
+            token = _read_secret(self.token_file, "GITHUB_TOKEN_FILE")
+        except CredentialError:
+            return self._tokens_read[-1] if self._tokens_read else self.token  # mid-rotation
+        if token not in self._tokens_read:
+            self._tokens_read.append(token)
+        return token
+
+
+class RenewingInstallationAuth(DeadlineAuth, Auth.AppInstallationAuth):
+    """A GitHub App installation whose token is renewed by our rule and our clock:
+    when less than REFRESH_BEFORE_EXPIRY is left (PyGithub's own rule is 20 seconds,
+    on the machine's clock)."""
+
+    def __init__(self, app: Auth.AppAuth, installation_id: int, *, clock: Clock) -> None:
+        super().__init__(app, installation_id)
+        self._clock = clock
+        self.fetched: list[str] = []  # every token fetched, for `redact`
+
+    @property
+    def _is_expired(self) -> bool:
+        fetched = getattr(self, "_AppInstallationAuth__installation_authorization", None)
+        expires_at = getattr(fetched, "expires_at", None)
+        if expires_at is None:
+            return True
+        return bool(expires_at - REFRESH_BEFORE_EXPIRY <= self._clock())
+
+    @property
+    def token(self) -> str:
+        token = str(super().token)
+        if token not in self.fetched:
+            self.fetched.append(token)
+        return token
+
+
+class CurrentToken(DeadlineAuth, Auth.Token):
+    """A token auth that asks the credential for its token on every request, so a rotated
+    GITHUB_TOKEN_FILE reaches the API client as it reaches git."""
+
+    def __init__(self, credential: GitHubCredential) -> None:
+        super().__init__(credential.current_token())
+        self._credential = credential
+
+    @property
+    def token(self) -> str:
+        return self._credential.current_token()
 
 
 def credential_from_env(env: Mapping[str, str]) -> GitHubCredential | None:
@@ -72,7 +142,8 @@ def credential_from_env(env: Mapping[str, str]) -> GitHubCredential | None:
         return GitHubCredential(kind="token", token=token)
     token_file = env.get("GITHUB_TOKEN_FILE", "").strip()
     if token_file:
-        return GitHubCredential(kind="token", token=_read_secret(token_file, "GITHUB_TOKEN_FILE"))
+        token = _read_secret(token_file, "GITHUB_TOKEN_FILE")
+        return GitHubCredential(kind="token", token=token, token_file=token_file)
     app_vars = ("GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "GITHUB_APP_PRIVATE_KEY_FILE")
     present = [name for name in app_vars if env.get(name, "").strip()]
     if not present:
@@ -101,23 +172,33 @@ def github_client(
     retry: Retry | None = None,
     seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
     seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+    deadline: Deadline | None = None,
 ) -> github.Github:
     """A PyGithub client for base_url (GitHub or GitHub Enterprise's `/api/v3`).
 
     PyGithub's own retry (GithubRetry: rate limits and 5xx) and its pacing between
-    requests, as GitHub asks of integrations, are kept unless given otherwise.
+    requests, as GitHub asks of integrations, are kept unless given otherwise. With a
+    deadline, no request is sent, retried or waited for past it (see `deadline`).
     """
-    auth: Auth.Auth
+    auth: RenewingInstallationAuth | CurrentToken
     if credential.kind == "app":
         if not credential._installation:
             app = Auth.AppAuth(credential.app_id, credential.private_key)
-            credential._installation.append(app.get_installation_auth(credential.installation_id))
+            credential._installation.append(
+                RenewingInstallationAuth(app, credential.installation_id, clock=credential.clock)
+            )
         auth = credential._installation[0]
     else:
-        auth = Auth.Token(credential.token)
+        auth = CurrentToken(credential)
+    timeout = Consts.DEFAULT_TIMEOUT
+    if deadline is not None:
+        auth.deadline = deadline
+        retry = retry or DeadlineRetry(deadline=deadline)
+        timeout = deadline.request_timeout()
     return github.Github(
         base_url=base_url,
         auth=auth,
+        timeout=timeout,
         retry=retry or github.Github.default_retry,
         seconds_between_requests=seconds_between_requests,
         seconds_between_writes=seconds_between_writes,
@@ -127,7 +208,8 @@ def github_client(
 def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, str]:
     """Environment for git over https to the GitHub host of base_url, as `x-access-token`.
 
-    For an App this is the current installation token (fetched or refreshed if needed).
+    For an App this is the current installation token (fetched, or renewed when it
+    expires within REFRESH_BEFORE_EXPIRY); for a token file, the file as it is now.
     The header is scoped to that host, so git sends it nowhere else.
     """
     if credential.kind == "app":
@@ -135,7 +217,7 @@ def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, st
             github_client(credential, base_url=base_url)
         token = credential._installation[0].token
     else:
-        token = credential.token
+        token = credential.current_token()
     basic = base64.b64encode(f"{GIT_USER}:{token}".encode()).decode()
     return {
         "GIT_CONFIG_COUNT": "1",
@@ -218,9 +300,3 @@ def _read_secret(path: str, variable: str) -> str:
     if not text:
         raise CredentialError(f"{variable}: {path} is empty")
     return text
-
-
-def _fetched_token(auth: Auth.AppInstallationAuth) -> str:
-    """The installation token fetched so far, or '' (asking `auth.token` would fetch one)."""
-    fetched = getattr(auth, "_AppInstallationAuth__installation_authorization", None)
-    return str(getattr(fetched, "token", "") or "")

@@ -168,6 +168,11 @@ class FakeGitHub:
         pattern = re.compile(path_pattern)
         return [r for r in self.log if r.method == method and pattern.fullmatch(r.path)]
 
+    def expire_token(self, token: str) -> None:
+        """GitHub no longer accepts the token (an installation token past its expires_at)."""
+        with self._lock:
+            self.tokens.discard(token)
+
     def branch_sha(self, branch: str) -> str | None:
         return self._branches().get(branch)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,6 +205,35 @@ def test_an_app_pushes_with_its_installation_token(
     assert (
         base64.b64encode(f"x-access-token:{token}".encode()).decode() in env["GIT_CONFIG_VALUE_0"]
     )
+
+
+def test_an_app_token_is_fetched_again_five_minutes_before_it_expires(
+    fake: FakeGitHub, tmp_path: Path, private_key_pem: str
+) -> None:
+    now = [dt.datetime.now(dt.UTC)]  # the fake's tokens expire an hour after they are issued
+    credential = GitHubCredential(
+        "app", app_id="1", installation_id=9, private_key=private_key_pem, clock=lambda: now[0]
+    )
+    github_client(credential, base_url=fake.base_url, seconds_between_writes=None)
+
+    first = git_push_env(credential, base_url=fake.base_url)
+    now[0] += dt.timedelta(minutes=54)  # six minutes left: kept
+    kept = git_push_env(credential, base_url=fake.base_url)
+    now[0] += dt.timedelta(minutes=2)  # four minutes left: too little for a pass, renewed
+    renewed = git_push_env(credential, base_url=fake.base_url)
+    old, new = fake.installation_tokens
+    fake.expire_token(old)
+    workspace = http_workspace(fake, tmp_path, renewed)
+    result = publish_move_branch(
+        workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT, push_env=renewed
+    )
+
+    assert first == kept != renewed
+    assert (
+        base64.b64encode(f"x-access-token:{new}".encode()).decode() in renewed["GIT_CONFIG_VALUE_0"]
+    )
+    assert (result.pushed, result.error) == (True, "")
+    assert {old, new} <= set(credential.secrets())
 
 
 # Redaction, end to end

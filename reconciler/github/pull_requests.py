@@ -2,9 +2,10 @@
 
 A move PR has the head branch `placement/<group>` (see `branch_publish`) and a hidden
 marker in its body naming the move, so the open and closed ones can be read back as the
-reconciler's memory: an open one reserves its target, a closed one is a veto or (merged)
-the move itself. Errors are values (`ProposalResult.error`) except a rate limit, which
-raises `RateLimited` so the pass stops writing, and a failed read, which raises
+reconciler's memory: an open one reserves its target, a closed one is the move itself
+(merged), the bot's own withdrawal (labelled `placement:withdrawn`), or else a veto.
+Errors are values (`ProposalResult.error`) except a rate limit, which raises
+`RateLimited` so the pass stops writing, and a failed read, which raises
 `GitHubUnavailable` (the memory is unknown, so nothing should be decided from it).
 """
 
@@ -26,6 +27,8 @@ from reconciler.github.branch_publish import delete_bot_branch, publish_move_bra
 from reconciler.github.credentials import redact
 from reconciler.github.move_pull_request import (
     MARKER_COMMENT,
+    WITHDRAWN_LABEL,
+    WITHDRAWN_MARKER,
     ClosedMove,
     GitHubUnavailable,
     MoveProposal,
@@ -114,6 +117,7 @@ class PullRequests:
                         closed_at=pr.closed_at,
                         merged=pr.merged_at is not None,
                         merged_at=pr.merged_at,
+                        withdrawn=self._withdrawn_label in {label.name for label in pr.labels},
                     )
                 )
         return sorted(moves, key=lambda move: move.closed_at, reverse=True)
@@ -171,9 +175,11 @@ class PullRequests:
         workspace: Workspace,
         push_env: Mapping[str, str] | None = None,
     ) -> ProposalResult | None:
-        """Comment why, close the group's open move PR and delete the bot's branch.
+        """Comment why, mark it withdrawn, close the group's open move PR and delete the
+        bot's branch.
 
-        None when the group has no open move PR.
+        The mark (label and comment marker) tells later passes the bot closed it: a
+        withdrawal is not a person's veto. None when the group has no open move PR.
         """
         branch = BRANCH_PREFIX + group
         try:
@@ -181,7 +187,9 @@ class PullRequests:
                 pr = self._find_open(branch)
                 if pr is None or self._move_fields(pr) is None:
                     return None
-                pr.create_issue_comment(self._clean(why))
+                pr.create_issue_comment(f"{self._clean(why)}\n\n<!-- {WITHDRAWN_MARKER} -->")
+                if self._withdrawn_label not in {label.name for label in pr.labels}:
+                    pr.add_to_labels(self._withdrawn_label)
                 pr.edit(state="closed")
         except RateLimited:
             raise
@@ -192,6 +200,10 @@ class PullRequests:
         )
         error = "" if deleted else f"{branch} was left on origin (not the bot's, or undeletable)"
         return ProposalResult(group, "closed", pr.number, pr.html_url, error=error)
+
+    @property
+    def _withdrawn_label(self) -> str:
+        return f"{self._labels_prefix}:{WITHDRAWN_LABEL}"
 
     def _repository(self) -> Repository:
         if self._repo is None:
@@ -239,13 +251,19 @@ class PullRequests:
         return True
 
     def _label(self, pr: PullRequest, *, reason: str) -> bool:
-        """Add the move labels the PR lacks; True when some were added."""
+        """Add the move labels the PR lacks, drop a stale withdrawn mark; True when changed.
+
+        A withdrawn PR a person reopened is proposed again: if it is closed later, that
+        close is theirs (a veto), not the bot's withdrawal.
+        """
         wanted = [self._labels_prefix, f"{self._labels_prefix}:{slug(reason)}"]
         present = {label.name for label in pr.labels}
         missing = [label for label in wanted if label not in present]
         if missing:
             pr.add_to_labels(*missing)
-        return bool(missing)
+        if self._withdrawn_label in present:
+            pr.remove_from_labels(self._withdrawn_label)
+        return bool(missing) or self._withdrawn_label in present
 
     def _body(self, proposal: MoveProposal) -> str:
         evidence = MARKER_COMMENT.sub("", self._clean(proposal.body)).rstrip()

@@ -242,7 +242,9 @@ def test_withdraw_comments_closes_and_deletes_the_branch(
     assert result is not None
     assert (result.action, result.number, result.error) == ("closed", 1, "")
     assert fake.pulls[1].state == "closed" and not fake.pulls[1].merged
-    assert fake.pulls[1].comments == ["ray-pred is no longer stuck: all pods scheduled"]
+    assert fake.pulls[1].comments == [
+        "ray-pred is no longer stuck: all pods scheduled\n\n<!-- placement-reconciler:withdrawn -->"
+    ]
     assert remote_sha(remote) is None
 
 
@@ -265,6 +267,40 @@ def test_withdraw_keeps_a_branch_that_carries_a_human_commit(
     assert result is not None and result.action == "closed"
     assert "left on origin" in result.error
     assert remote_sha(remote) == human
+
+
+def test_a_withdrawal_is_marked_and_read_back_as_no_veto(
+    fake: FakeGitHub, workspace: Workspace
+) -> None:
+    opened(fake, workspace)
+    web = MoveProposal(**{**RAY_MOVE.__dict__, "group": "web", "title": "move web"})
+    assert pull_requests(fake).propose(web, workspace=workspace).action == "opened"
+    fake.close(2)  # a human veto
+
+    pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+
+    assert "placement:withdrawn" in fake.pulls[1].labels
+    assert fake.pulls[1].comments[-1].rstrip().endswith("<!-- placement-reconciler:withdrawn -->")
+    moves = pull_requests(fake).closed_moves(since=START)
+    assert [(m.number, m.merged, m.withdrawn) for m in moves] == [
+        (1, False, True),
+        (2, False, False),
+    ]
+
+
+def test_a_withdrawn_pr_reopened_and_closed_by_a_person_is_a_veto(
+    fake: FakeGitHub, workspace: Workspace
+) -> None:
+    opened(fake, workspace)
+    pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+    fake.reopen(1)  # a person wants it after all; the bot proposes it again, then ...
+
+    assert pull_requests(fake).propose(RAY_MOVE, workspace=workspace).number == 1
+    fake.close(1)  # ... a person closes it: that close is theirs
+
+    assert "placement:withdrawn" not in fake.pulls[1].labels
+    [move] = pull_requests(fake).closed_moves(since=START)
+    assert (move.number, move.withdrawn, move.vetoed) == (1, False, True)
 
 
 # Reading the memory back

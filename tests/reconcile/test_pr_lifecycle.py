@@ -1,0 +1,66 @@
+"""Mode `pr` across passes: what the bot does to its own pull requests as things change.
+
+A withdrawal by the bot is no veto; a merged move's branch is cleaned up; a pull request
+a person committed to is never closed by the bot, and the pass report names it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import yaml
+
+from reconciler.gitrepo.workspace import Workspace
+from reconciler.reconcile.outcome import PassOutcome
+from reconciler.reconcile.run import run_pass
+from reconciler.reconcile.status_source import snapshot_status
+from reconciler.reconcile.writers import PullRequestWriter
+from tests.fakes.github_server import FakeGitHub
+from tests.fleet_repo import taken_at
+from tests.reconcile.github_fleet import WHEN, pulls
+from tests.reconcile.test_pr_mode import proposals, withdrawals
+
+
+def one_pass(fleet: Path, fake: FakeGitHub, snapshots: Path, *, now: dt.datetime) -> PassOutcome:
+    workspace = Workspace.open(str(fleet), branch="main")
+    status = snapshot_status(taken_at(snapshots, now))
+    return run_pass(workspace, status=status, writer=PullRequestWriter(pulls(fake)), now=now)
+
+
+def capacity_freed(snapshots: Path, dest: Path) -> Path:
+    """A copy of the snapshots where ray-pred's pending RayCluster is gone: nothing stuck."""
+    shutil.copytree(snapshots, dest)
+    onprem = dest / "onprem.yaml"
+    data = yaml.safe_load(onprem.read_text())
+    data["items"] = [
+        item
+        for item in data["items"]
+        if item["metadata"].get("labels", {}).get("ray.io/cluster") != "ray-pred-m4q9z"
+    ]
+    onprem.write_text(yaml.safe_dump(data))
+    return dest
+
+
+def minutes(n: int) -> dt.datetime:
+    return WHEN + dt.timedelta(minutes=n)
+
+
+def test_a_pull_request_the_bot_withdrew_is_no_veto_when_the_group_is_stuck_again(
+    fleet: Path, github: FakeGitHub, snapshots: Path, tmp_path: Path
+) -> None:
+    freed = capacity_freed(snapshots, tmp_path / "freed")
+    stuck = one_pass(fleet, github, snapshots, now=minutes(0))
+    assert [(r.group, r.action, r.number) for r in proposals(stuck)] == [("ray-pred", "opened", 1)]
+
+    free = one_pass(fleet, github, freed, now=minutes(2))
+    assert [(r.group, r.action, r.number) for r in withdrawals(free)] == [("ray-pred", "closed", 1)]
+
+    again = one_pass(fleet, github, snapshots, now=minutes(4))
+    ray = next(d for d in again.plan.decisions if d.group == "ray-pred")
+    assert not any("vetoed" in c.detail for c in ray.candidates), ray.candidates
+    assert (ray.action, ray.target) == ("move", "cloud")
+    assert [(r.group, r.action, r.number) for r in proposals(again)] == [("ray-pred", "opened", 2)]
+    assert github.pulls[2].state == "open" and github.pulls[2].head == "placement/ray-pred"
+    assert "placement:withdrawn" in github.pulls[1].labels  # how the next passes know

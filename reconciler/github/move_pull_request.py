@@ -74,6 +74,7 @@ class ClosedMove:
     merged: bool
     merged_at: dt.datetime | None
     withdrawn: bool = False
+    head_sha: str = ""  # the head branch's commit when it was closed (merged: what was merged)
 
     @property
     def vetoed(self) -> bool:

@@ -23,8 +23,12 @@ from github.GithubException import GithubException, RateLimitExceededException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from reconciler.github.branch_publish import delete_bot_branch, publish_move_branch
-from reconciler.github.credentials import redact
+from reconciler.github.branch_publish import (
+    delete_bot_branch,
+    publish_move_branch,
+    remote_branches,
+)
+from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.github.move_pull_request import (
     MARKER_COMMENT,
     WITHDRAWN_LABEL,
@@ -40,6 +44,7 @@ from reconciler.github.move_pull_request import (
     parse_marker,
     slug,
 )
+from reconciler.gitrepo.git_command import GitError
 from reconciler.gitrepo.workspace import Move, Workspace
 
 log = logging.getLogger(__name__)
@@ -118,6 +123,7 @@ class PullRequests:
                         merged=pr.merged_at is not None,
                         merged_at=pr.merged_at,
                         withdrawn=self._withdrawn_label in {label.name for label in pr.labels},
+                        head_sha=pr.head.sha,
                     )
                 )
         return sorted(moves, key=lambda move: move.closed_at, reverse=True)
@@ -200,6 +206,44 @@ class PullRequests:
         )
         error = "" if deleted else f"{branch} was left on origin (not the bot's, or undeletable)"
         return ProposalResult(group, "closed", pr.number, pr.html_url, error=error)
+
+    def delete_merged_branches(
+        self,
+        merged: Iterable[ClosedMove],
+        *,
+        workspace: Workspace,
+        push_env: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Delete the bot's branch of each merged move PR that still holds what was merged.
+
+        GitHub deletes a merged head branch only when the repository asks it to. A branch
+        that moved on (the group's next PR) or carries a person's commit is kept. The
+        branches deleted; a failure is logged, and the next pass tries again.
+        """
+        merged_tips = {
+            (BRANCH_PREFIX + move.group, move.head_sha)
+            for move in merged
+            if move.merged and move.head_sha
+        }
+        if not merged_tips:
+            return []
+        try:
+            present = remote_branches(workspace, prefix=BRANCH_PREFIX, push_env=push_env)
+        except GitError as failure:
+            secrets = (*self._secrets, *secrets_in_env(dict(push_env or {})))
+            problem = redact(str(failure), secrets=secrets)
+            log.warning("cannot list the move branches on origin: %s", problem)
+            return []
+        deleted = []
+        for branch, tip in sorted(merged_tips):
+            if present.get(branch) != tip:
+                continue  # gone already, or holding something newer than the merge
+            if delete_bot_branch(
+                workspace, branch=branch, bot_email=self._bot_email, push_env=push_env, only_at=tip
+            ):
+                log.info("deleted %s: its pull request was merged", branch)
+                deleted.append(branch)
+        return deleted
 
     @property
     def _withdrawn_label(self) -> str:

@@ -30,6 +30,7 @@ class Memory:
     home_streaks: Mapping[str, int]
     open_moves: tuple[OpenMove, ...] = ()
     vetoes: Mapping[str, list[Veto]] = dataclasses.field(default_factory=dict)
+    merged: tuple[ClosedMove, ...] = ()  # move PRs merged lately: their branches may linger
 
     @property
     def proposed(self) -> dict[str, str]:
@@ -59,6 +60,7 @@ def github_memory(
         home_streaks=in_git.home_streaks,
         open_moves=tuple(open_moves),
         vetoes=_vetoes(fleet, closed),
+        merged=tuple(move for move in closed if move.merged),
     )
 
 

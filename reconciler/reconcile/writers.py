@@ -109,7 +109,8 @@ class DirectWriter:
 
 
 class PullRequestWriter:
-    """Mode pr: each move a pull request; open ones no longer wanted are withdrawn."""
+    """Mode pr: each move a pull request; open ones no longer wanted are withdrawn, and
+    the bot's branches of merged ones deleted."""
 
     mode = "pr"
     remembers = True
@@ -142,6 +143,8 @@ class PullRequestWriter:
                 )
                 if withdrawn is not None:
                     results.append(_proposed(withdrawn, withdrawal=True))
+            # After the writes: a branch the group's new PR now uses has moved on and is kept.
+            self.pulls.delete_merged_branches(memory.merged, workspace=workspace, push_env=git_env)
         except RateLimited as limit:
             stopped = f"GitHub rate limit reached; no more writes this pass ({limit})"
             return PassOutcome(plan=plan, mode=self.mode, results=tuple(results), stopped=stopped)

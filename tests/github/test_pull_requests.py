@@ -303,6 +303,24 @@ def test_a_withdrawn_pr_reopened_and_closed_by_a_person_is_a_veto(
     assert (move.number, move.withdrawn, move.vetoed) == (1, False, True)
 
 
+def test_the_branch_of_a_merged_pr_is_deleted_only_while_it_holds_what_was_merged(
+    fake: FakeGitHub, workspace: Workspace, remote: Path
+) -> None:
+    opened(fake, workspace)
+    fake.merge(1)
+    merged = pull_requests(fake).closed_moves(since=START)
+    assert [(m.number, m.head_sha) for m in merged] == [(1, remote_sha(remote))]
+    git(remote, "update-ref", f"refs/heads/{BRANCH}", "main")  # moved on: the next PR's
+
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == []
+    assert remote_sha(remote) == remote_sha(remote, "main")
+
+    git(remote, "update-ref", f"refs/heads/{BRANCH}", merged[0].head_sha)
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == [BRANCH]
+    assert remote_sha(remote) is None
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == []
+
+
 # Reading the memory back
 
 

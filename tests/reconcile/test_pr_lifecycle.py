@@ -18,9 +18,11 @@ from reconciler.reconcile.run import run_pass
 from reconciler.reconcile.status_source import snapshot_status
 from reconciler.reconcile.writers import PullRequestWriter
 from tests.fakes.github_server import FakeGitHub
-from tests.fleet_repo import taken_at
+from tests.fleet_repo import clone, commit_file, git, taken_at
 from tests.reconcile.github_fleet import WHEN, pulls
 from tests.reconcile.test_pr_mode import proposals, withdrawals
+
+BRANCH = "placement/ray-pred"
 
 
 def one_pass(fleet: Path, fake: FakeGitHub, snapshots: Path, *, now: dt.datetime) -> PassOutcome:
@@ -64,3 +66,38 @@ def test_a_pull_request_the_bot_withdrew_is_no_veto_when_the_group_is_stuck_agai
     assert [(r.group, r.action, r.number) for r in proposals(again)] == [("ray-pred", "opened", 2)]
     assert github.pulls[2].state == "open" and github.pulls[2].head == "placement/ray-pred"
     assert "placement:withdrawn" in github.pulls[1].labels  # how the next passes know
+
+
+def human_commits_to(fleet: Path, branch: str, *, tmp_path: Path) -> str:
+    """A person pushes a commit of their own onto branch; its sha."""
+    person = clone(fleet.parent / "remote.git", tmp_path / "person")
+    git(person, "fetch", "--quiet", "origin", f"{branch}:{branch}")
+    git(person, "switch", "--quiet", branch)
+    sha = commit_file(person, "clusters/cloud/groups/ray-pred/NOTE.md", "wait\n", message="wait")
+    git(person, "push", "--quiet", "origin", branch)
+    return sha
+
+
+def test_the_pass_that_sees_a_merge_deletes_the_bots_branch(
+    fleet: Path, github: FakeGitHub, snapshots: Path
+) -> None:
+    one_pass(fleet, github, snapshots, now=minutes(0))
+    github.merge(1)
+    assert github.branch_sha(BRANCH) is not None  # GitHub's auto-delete is off here
+
+    after = one_pass(fleet, github, snapshots, now=minutes(10))
+
+    assert proposals(after) == () and len(github.pulls) == 1
+    assert github.branch_sha(BRANCH) is None
+
+
+def test_a_merged_branch_with_a_human_commit_is_kept(
+    fleet: Path, github: FakeGitHub, snapshots: Path, tmp_path: Path
+) -> None:
+    one_pass(fleet, github, snapshots, now=minutes(0))
+    human = human_commits_to(fleet, BRANCH, tmp_path=tmp_path)
+    github.merge(1)
+
+    one_pass(fleet, github, snapshots, now=minutes(10))
+
+    assert github.branch_sha(BRANCH) == human

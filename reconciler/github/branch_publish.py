@@ -113,6 +113,23 @@ def delete_bot_branch(
     return True
 
 
+def human_on_branch(
+    workspace: Workspace,
+    *,
+    branch: str,
+    bot_email: str,
+    push_env: Mapping[str, str] | None = None,
+) -> str:
+    """Who made a commit on origin's branch that is not the bot's; '' when none (or no branch).
+
+    Raises GitError when origin cannot be read.
+    """
+    remote = _look(workspace, branch=branch, env=dict(push_env or {}))
+    if remote.branch is None:
+        return ""
+    return _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+
+
 def remote_branches(
     workspace: Workspace, *, prefix: str, push_env: Mapping[str, str] | None = None
 ) -> dict[str, str]:

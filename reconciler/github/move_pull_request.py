@@ -18,6 +18,7 @@ from reconciler.core.errors import GitHubError
 
 MARKER = "placement-reconciler:move"
 WITHDRAWN_MARKER = "placement-reconciler:withdrawn"
+LEFT_OPEN_MARKER = "placement-reconciler:left-open"  # said once: "no longer needed, yours"
 WITHDRAWN_LABEL = "withdrawn"  # after the labels prefix: `placement:withdrawn`
 MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
 
@@ -84,13 +85,18 @@ class ClosedMove:
 
 @dataclasses.dataclass(frozen=True)
 class ProposalResult:
-    """What was done: opened | updated | adopted | unchanged | left-alone | failed | closed."""
+    """What was done: opened | updated | adopted | unchanged | left-alone | failed | closed.
+
+    left-alone: a person committed to the branch (`human` names them), so the bot
+    neither pushes over it nor closes the PR.
+    """
 
     group: str
     action: str
     number: int = 0
     url: str = ""
     error: str = ""
+    human: str = ""
 
 
 def marker(*, group: str, source: str, target: str, reason: str) -> str:

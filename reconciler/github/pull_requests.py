@@ -25,11 +25,13 @@ from github.Repository import Repository
 
 from reconciler.github.branch_publish import (
     delete_bot_branch,
+    human_on_branch,
     publish_move_branch,
     remote_branches,
 )
 from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.github.move_pull_request import (
+    LEFT_OPEN_MARKER,
     MARKER_COMMENT,
     WITHDRAWN_LABEL,
     WITHDRAWN_MARKER,
@@ -185,7 +187,9 @@ class PullRequests:
         bot's branch.
 
         The mark (label and comment marker) tells later passes the bot closed it: a
-        withdrawal is not a person's veto. None when the group has no open move PR.
+        withdrawal is not a person's veto. A PR whose branch has a person's commit is
+        theirs: it stays open, and is told why once (left-alone). None when the group
+        has no open move PR.
         """
         branch = BRANCH_PREFIX + group
         try:
@@ -193,6 +197,15 @@ class PullRequests:
                 pr = self._find_open(branch)
                 if pr is None or self._move_fields(pr) is None:
                     return None
+                human = human_on_branch(
+                    workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
+                )
+                if human:
+                    self._say_once_left_open(pr, why=why, branch=branch, human=human)
+                    error = f"{branch} has a commit by {human}: left open"
+                    return ProposalResult(
+                        group, "left-alone", pr.number, pr.html_url, error=error, human=human
+                    )
                 pr.create_issue_comment(f"{self._clean(why)}\n\n<!-- {WITHDRAWN_MARKER} -->")
                 if self._withdrawn_label not in {label.name for label in pr.labels}:
                     pr.add_to_labels(self._withdrawn_label)
@@ -201,6 +214,11 @@ class PullRequests:
             raise
         except GitHubUnavailable as failure:
             return ProposalResult(group, "failed", error=self._clean(str(failure)))
+        except GitError as failure:  # origin's branch could not be read: close nothing
+            problem = redact(
+                f"cannot read {branch}: {failure}", secrets=secrets_in_env(push_env or {})
+            )
+            return ProposalResult(group, "failed", error=self._clean(problem))
         deleted = delete_bot_branch(
             workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
         )
@@ -244,6 +262,16 @@ class PullRequests:
                 log.info("deleted %s: its pull request was merged", branch)
                 deleted.append(branch)
         return deleted
+
+    def _say_once_left_open(self, pr: PullRequest, *, why: str, branch: str, human: str) -> None:
+        """Tell the PR why the bot no longer wants it yet leaves it open; once, by a marker."""
+        if any(LEFT_OPEN_MARKER in (c.body or "") for c in pr.get_issue_comments()):
+            return
+        text = (
+            f"{why}\n\n{branch} has a commit by {human}, so the bot leaves this pull request "
+            f"open: merge or close it as you see fit.\n\n<!-- {LEFT_OPEN_MARKER} -->"
+        )
+        pr.create_issue_comment(self._clean(text))
 
     @property
     def _withdrawn_label(self) -> str:

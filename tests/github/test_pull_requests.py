@@ -263,10 +263,19 @@ def test_withdraw_keeps_a_branch_that_carries_a_human_commit(
     git(person, "push", "--quiet", "origin", BRANCH)
 
     result = pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+    again = pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
 
-    assert result is not None and result.action == "closed"
-    assert "left on origin" in result.error
+    # Issue 12: the person's PR is theirs; the bot says why once and leaves it open.
+    assert result is not None and (result.action, result.number) == ("left-alone", 1)
+    assert result.error == f"{BRANCH} has a commit by Fleet Tester: left open"
+    assert result.human == "Fleet Tester"
+    assert again == result
     assert remote_sha(remote) == human
+    assert fake.pulls[1].state == "open" and "placement:withdrawn" not in fake.pulls[1].labels
+    [comment] = fake.pulls[1].comments
+    assert (
+        comment.startswith("not stuck\n\n") and "<!-- placement-reconciler:left-open -->" in comment
+    )
 
 
 def test_a_withdrawal_is_marked_and_read_back_as_no_veto(

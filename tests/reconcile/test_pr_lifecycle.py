@@ -101,3 +101,29 @@ def test_a_merged_branch_with_a_human_commit_is_kept(
     one_pass(fleet, github, snapshots, now=minutes(10))
 
     assert github.branch_sha(BRANCH) == human
+
+
+def test_a_pull_request_a_person_committed_to_is_left_open_when_no_longer_needed(
+    fleet: Path, github: FakeGitHub, snapshots: Path, tmp_path: Path
+) -> None:
+    freed = capacity_freed(snapshots, tmp_path / "freed")
+    one_pass(fleet, github, snapshots, now=minutes(0))
+    human = human_commits_to(fleet, BRANCH, tmp_path=tmp_path)
+    kept = one_pass(fleet, github, snapshots, now=minutes(2))
+    assert [r.action for r in proposals(kept)] == ["left-alone"]
+
+    free = one_pass(fleet, github, freed, now=minutes(4))
+    still = one_pass(fleet, github, freed, now=minutes(6))
+
+    pull = github.pulls[1]
+    assert pull.state == "open" and "placement:withdrawn" not in pull.labels
+    assert github.branch_sha(BRANCH) == human
+    assert [(r.group, r.action, r.number) for r in withdrawals(free)] == [
+        ("ray-pred", "left-alone", 1)
+    ]
+    assert [(r.group, r.action, r.number) for r in withdrawals(still)] == [
+        ("ray-pred", "left-alone", 1)
+    ]
+    [said] = pull.comments  # said once, not on every pass
+    assert "no longer needed" in said and "Fleet Tester" in said
+    assert "<!-- placement-reconciler:left-open -->" in said

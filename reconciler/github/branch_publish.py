@@ -41,6 +41,7 @@ class PublishResult:
     changed: bool
     error: str = ""
     human_commit: bool = False
+    human: str = ""  # with human_commit: who made it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _publish_once(
         if human:
             error = f"{branch} has a commit by {human}: left alone"
             return PublishResult(
-                branch, remote.branch, False, False, error=error, human_commit=True
+                branch, remote.branch, False, False, error=error, human_commit=True, human=human
             )
     try:
         commit = workspace.build_commit(move, base=remote.base, author=(BOT_NAME, bot_email))

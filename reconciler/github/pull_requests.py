@@ -24,6 +24,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from reconciler.github.branch_publish import (
+    PublishResult,
     delete_bot_branch,
     human_on_branch,
     publish_move_branch,
@@ -155,7 +156,7 @@ class PullRequests:
             workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
         )
         if published.human_commit:
-            return ProposalResult(group, "left-alone", error=published.error)
+            return self._left_alone(group, branch=branch, published=published)
         if published.error:
             return ProposalResult(group, "failed", error=self._clean(published.error))
         title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
@@ -262,6 +263,20 @@ class PullRequests:
                 log.info("deleted %s: its pull request was merged", branch)
                 deleted.append(branch)
         return deleted
+
+    def _left_alone(self, group: str, *, branch: str, published: PublishResult) -> ProposalResult:
+        """The result for a branch a person committed to, naming its open PR when there is one."""
+        try:
+            with _calling_github(f"find the pull request of {branch}"):
+                pr = self._find_open(branch)
+        except RateLimited:
+            raise
+        except GitHubUnavailable:  # the branch is still left alone; only its name is missed
+            pr = None
+        number, url = (pr.number, pr.html_url) if pr is not None else (0, "")
+        return ProposalResult(
+            group, "left-alone", number, url, error=published.error, human=published.human
+        )
 
     def _say_once_left_open(self, pr: PullRequest, *, why: str, branch: str, human: str) -> None:
         """Tell the PR why the bot no longer wants it yet leaves it open; once, by a marker."""

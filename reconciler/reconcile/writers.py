@@ -18,7 +18,7 @@ from reconciler.github.move_pull_request import (
     ProposalResult,
     RateLimited,
 )
-from reconciler.github.pull_requests import PullRequests
+from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
 from reconciler.plan.explain import (
     commit_message,
@@ -233,10 +233,17 @@ def _committed(result: MoveResult) -> WriteResult:
 
 
 def _proposed(result: ProposalResult, *, withdrawal: bool = False) -> WriteResult:
+    error = result.error
+    if result.action == "left-alone" and result.human:
+        not_done = "close it" if withdrawal else "push over it"
+        error = (
+            f"{BRANCH_PREFIX}{result.group} has a commit by {result.human} "
+            f"(a person committed to it; the bot will not {not_done})"
+        )
     return WriteResult(
         result.group,
         result.action,
-        error=result.error,
+        error=error,
         number=result.number,
         url=result.url,
         withdrawal=withdrawal,

@@ -165,6 +165,8 @@ def test_a_human_commit_on_the_branch_leaves_branch_and_pr_alone(
 
     assert result.action == "left-alone"
     assert result.error == f"{BRANCH} has a commit by Fleet Tester: left alone"
+    assert (result.number, result.human) == (1, "Fleet Tester")  # named for the report
+    assert result.url.endswith("/org/fleet/pull/1")
     assert remote_sha(remote) == human
     assert fake.pulls[1].body.startswith(RAY_MOVE.body)
     assert [r for r in fake.log if r.method != "GET"] == writes_before

@@ -7,11 +7,13 @@ a person committed to is never closed by the bot, and the pass report names it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
 import yaml
 
+from reconciler.cli.report import report_pass
 from reconciler.gitrepo.workspace import Workspace
 from reconciler.reconcile.outcome import PassOutcome
 from reconciler.reconcile.run import run_pass
@@ -110,7 +112,7 @@ def test_a_pull_request_a_person_committed_to_is_left_open_when_no_longer_needed
     one_pass(fleet, github, snapshots, now=minutes(0))
     human = human_commits_to(fleet, BRANCH, tmp_path=tmp_path)
     kept = one_pass(fleet, github, snapshots, now=minutes(2))
-    assert [r.action for r in proposals(kept)] == ["left-alone"]
+    assert [(r.action, r.number) for r in proposals(kept)] == [("left-alone", 1)]
 
     free = one_pass(fleet, github, freed, now=minutes(4))
     still = one_pass(fleet, github, freed, now=minutes(6))
@@ -127,3 +129,26 @@ def test_a_pull_request_a_person_committed_to_is_left_open_when_no_longer_needed
     [said] = pull.comments  # said once, not on every pass
     assert "no longer needed" in said and "Fleet Tester" in said
     assert "<!-- placement-reconciler:left-open -->" in said
+
+
+def test_the_report_names_the_pull_request_left_alone_and_why(
+    fleet: Path, github: FakeGitHub, snapshots: Path, tmp_path: Path
+) -> None:
+    freed = capacity_freed(snapshots, tmp_path / "freed")
+    one_pass(fleet, github, snapshots, now=minutes(0))
+    human_commits_to(fleet, BRANCH, tmp_path=tmp_path)
+    url = f"{github.base_url}/org/fleet/pull/1"
+
+    kept = io.StringIO()
+    report_pass(one_pass(fleet, github, snapshots, now=minutes(2)), kept)
+    left_open = io.StringIO()
+    report_pass(one_pass(fleet, github, freed, now=minutes(4)), left_open)
+
+    assert (
+        f"ray-pred: pull request #1 {url} left alone: {BRANCH} has a commit by Fleet Tester "
+        "(a person committed to it; the bot will not push over it)"
+    ) in kept.getvalue().splitlines()
+    assert (
+        f"ray-pred: pull request #1 {url} left open: {BRANCH} has a commit by Fleet Tester "
+        "(a person committed to it; the bot will not close it)"
+    ) in left_open.getvalue().splitlines()

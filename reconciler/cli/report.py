@@ -28,7 +28,7 @@ def written(result: WriteResult, *, mode: str) -> str:
     if mode == "pr":
         where = f" #{result.number} {result.url}".rstrip() if result.number else ""
         detail = f": {result.error}" if result.error else ""
-        return f"{result.group}: pull request{where} {result.action}{detail}"
+        return f"{result.group}: pull request{where} {_pr_action(result)}{detail}"
     if result.action == "shown":
         return f"(dry-run: nothing written)\n{result.diff}"
     if result.failed:
@@ -40,6 +40,14 @@ def written(result: WriteResult, *, mode: str) -> str:
         )
     where = "committed and pushed" if result.pushed else "committed (no remote to push to)"
     return f"{result.group}: {where} as {result.commit[:12]}"
+
+
+def _pr_action(result: WriteResult) -> str:
+    """What was done to a pull request, in words: left-alone is "left open" when the bot
+    no longer wants the move but a person's commit keeps it from closing the PR."""
+    if result.action == "left-alone":
+        return "left open" if result.withdrawal else "left alone"
+    return result.action
 
 
 def pass_fields(outcome: PassOutcome) -> dict[str, int]:

@@ -41,6 +41,7 @@ class PublishResult:
     changed: bool
     error: str = ""
     human_commit: bool = False
+    human: str = ""  # with human_commit: who made it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +81,13 @@ def delete_bot_branch(
     branch: str,
     bot_email: str,
     push_env: Mapping[str, str] | None = None,
+    only_at: str = "",
 ) -> bool:
     """Delete branch on origin if it is the bot's; True when origin no longer has it.
 
-    False when a human commit is on it (left alone) or the delete failed (logged).
+    False when a human commit is on it (left alone), when `only_at` is given and the
+    branch has moved on from that commit (it holds something newer), or when the delete
+    failed (logged).
     """
     env = dict(push_env or {})
     secrets = secrets_in_env(env)
@@ -91,6 +95,9 @@ def delete_bot_branch(
         remote = _look(workspace, branch=branch, env=env)
         if remote.branch is None:
             return True
+        if only_at and remote.branch != only_at:
+            log.info("not deleting %s: it moved on from %s", branch, only_at[:12])
+            return False
         human = _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
         if human:
             log.info("not deleting %s: it has a commit by %s", branch, human)
@@ -107,6 +114,41 @@ def delete_bot_branch(
     return True
 
 
+def human_on_branch(
+    workspace: Workspace,
+    *,
+    branch: str,
+    bot_email: str,
+    push_env: Mapping[str, str] | None = None,
+) -> str:
+    """Who made a commit on origin's branch that is not the bot's; '' when none (or no branch).
+
+    Raises GitError when origin cannot be read.
+    """
+    remote = _look(workspace, branch=branch, env=dict(push_env or {}))
+    if remote.branch is None:
+        return ""
+    return _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+
+
+def remote_branches(
+    workspace: Workspace, *, prefix: str, push_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """origin's branches named `prefix...`, each with its tip, from one ls-remote."""
+    listing = git_text(
+        ["ls-remote", "--heads", "origin", f"refs/heads/{prefix}*"],
+        cwd=workspace.path,
+        env=dict(push_env or {}),
+        timeout=NETWORK_TIMEOUT,
+    )
+    tips = {}
+    for line in listing.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.startswith(f"refs/heads/{prefix}"):
+            tips[ref.removeprefix("refs/heads/")] = sha
+    return tips
+
+
 def _publish_once(
     workspace: Workspace, move: Move, *, branch: str, bot_email: str, env: dict[str, str]
 ) -> PublishResult | None:
@@ -117,7 +159,7 @@ def _publish_once(
         if human:
             error = f"{branch} has a commit by {human}: left alone"
             return PublishResult(
-                branch, remote.branch, False, False, error=error, human_commit=True
+                branch, remote.branch, False, False, error=error, human_commit=True, human=human
             )
     try:
         commit = workspace.build_commit(move, base=remote.base, author=(BOT_NAME, bot_email))

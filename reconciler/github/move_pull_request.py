@@ -3,6 +3,9 @@
 The marker is an HTML comment at the end of the body, invisible on GitHub:
 `<!-- placement-reconciler:move group=ray-pred from=onprem to=cloud reason=upgrade-stalled -->`.
 With the head branch `placement/<group>` it tells a move PR from any other.
+When the bot itself closes a move PR that is no longer needed, it labels it
+`placement:withdrawn` and ends the closing comment with `<!-- placement-reconciler:withdrawn -->`,
+so the close is not read back as a person's veto.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import re
 from reconciler.core.errors import GitHubError
 
 MARKER = "placement-reconciler:move"
+WITHDRAWN_MARKER = "placement-reconciler:withdrawn"
+LEFT_OPEN_MARKER = "placement-reconciler:left-open"  # said once: "no longer needed, yours"
+WITHDRAWN_LABEL = "withdrawn"  # after the labels prefix: `placement:withdrawn`
 MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
 
 
@@ -58,7 +64,8 @@ class OpenMove:
 
 @dataclasses.dataclass(frozen=True)
 class ClosedMove:
-    """A closed move pull request: merged (the move happened) or not (a human veto)."""
+    """A closed move pull request: merged (the move happened), withdrawn by the bot (no
+    longer needed), or else closed by a person (a veto)."""
 
     group: str
     source: str
@@ -67,17 +74,29 @@ class ClosedMove:
     closed_at: dt.datetime
     merged: bool
     merged_at: dt.datetime | None
+    withdrawn: bool = False
+    head_sha: str = ""  # the head branch's commit when it was closed (merged: what was merged)
+
+    @property
+    def vetoed(self) -> bool:
+        """True when a person closed it without merging: that move is refused for a while."""
+        return not self.merged and not self.withdrawn
 
 
 @dataclasses.dataclass(frozen=True)
 class ProposalResult:
-    """What was done: opened | updated | adopted | unchanged | left-alone | failed | closed."""
+    """What was done: opened | updated | adopted | unchanged | left-alone | failed | closed.
+
+    left-alone: a person committed to the branch (`human` names them), so the bot
+    neither pushes over it nor closes the PR.
+    """
 
     group: str
     action: str
     number: int = 0
     url: str = ""
     error: str = ""
+    human: str = ""
 
 
 def marker(*, group: str, source: str, target: str, reason: str) -> str:

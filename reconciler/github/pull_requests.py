@@ -2,9 +2,10 @@
 
 A move PR has the head branch `placement/<group>` (see `branch_publish`) and a hidden
 marker in its body naming the move, so the open and closed ones can be read back as the
-reconciler's memory: an open one reserves its target, a closed one is a veto or (merged)
-the move itself. Errors are values (`ProposalResult.error`) except a rate limit, which
-raises `RateLimited` so the pass stops writing, and a failed read, which raises
+reconciler's memory: an open one reserves its target, a closed one is the move itself
+(merged), the bot's own withdrawal (labelled `placement:withdrawn`), or else a veto.
+Errors are values (`ProposalResult.error`) except a rate limit, which raises
+`RateLimited` so the pass stops writing, and a failed read, which raises
 `GitHubUnavailable` (the memory is unknown, so nothing should be decided from it).
 """
 
@@ -22,10 +23,19 @@ from github.GithubException import GithubException, RateLimitExceededException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from reconciler.github.branch_publish import delete_bot_branch, publish_move_branch
-from reconciler.github.credentials import redact
+from reconciler.github.branch_publish import (
+    PublishResult,
+    delete_bot_branch,
+    human_on_branch,
+    publish_move_branch,
+    remote_branches,
+)
+from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.github.move_pull_request import (
+    LEFT_OPEN_MARKER,
     MARKER_COMMENT,
+    WITHDRAWN_LABEL,
+    WITHDRAWN_MARKER,
     ClosedMove,
     GitHubUnavailable,
     MoveProposal,
@@ -37,6 +47,7 @@ from reconciler.github.move_pull_request import (
     parse_marker,
     slug,
 )
+from reconciler.gitrepo.git_command import GitError
 from reconciler.gitrepo.workspace import Move, Workspace
 
 log = logging.getLogger(__name__)
@@ -114,6 +125,8 @@ class PullRequests:
                         closed_at=pr.closed_at,
                         merged=pr.merged_at is not None,
                         merged_at=pr.merged_at,
+                        withdrawn=self._withdrawn_label in {label.name for label in pr.labels},
+                        head_sha=pr.head.sha,
                     )
                 )
         return sorted(moves, key=lambda move: move.closed_at, reverse=True)
@@ -143,7 +156,7 @@ class PullRequests:
             workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
         )
         if published.human_commit:
-            return ProposalResult(group, "left-alone", error=published.error)
+            return self._left_alone(group, branch=branch, published=published)
         if published.error:
             return ProposalResult(group, "failed", error=self._clean(published.error))
         title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
@@ -171,9 +184,13 @@ class PullRequests:
         workspace: Workspace,
         push_env: Mapping[str, str] | None = None,
     ) -> ProposalResult | None:
-        """Comment why, close the group's open move PR and delete the bot's branch.
+        """Comment why, mark it withdrawn, close the group's open move PR and delete the
+        bot's branch.
 
-        None when the group has no open move PR.
+        The mark (label and comment marker) tells later passes the bot closed it: a
+        withdrawal is not a person's veto. A PR whose branch has a person's commit is
+        theirs: it stays open, and is told why once (left-alone). None when the group
+        has no open move PR.
         """
         branch = BRANCH_PREFIX + group
         try:
@@ -181,17 +198,99 @@ class PullRequests:
                 pr = self._find_open(branch)
                 if pr is None or self._move_fields(pr) is None:
                     return None
-                pr.create_issue_comment(self._clean(why))
+                human = human_on_branch(
+                    workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
+                )
+                if human:
+                    self._say_once_left_open(pr, why=why, branch=branch, human=human)
+                    error = f"{branch} has a commit by {human}: left open"
+                    return ProposalResult(
+                        group, "left-alone", pr.number, pr.html_url, error=error, human=human
+                    )
+                pr.create_issue_comment(f"{self._clean(why)}\n\n<!-- {WITHDRAWN_MARKER} -->")
+                if self._withdrawn_label not in {label.name for label in pr.labels}:
+                    pr.add_to_labels(self._withdrawn_label)
                 pr.edit(state="closed")
         except RateLimited:
             raise
         except GitHubUnavailable as failure:
             return ProposalResult(group, "failed", error=self._clean(str(failure)))
+        except GitError as failure:  # origin's branch could not be read: close nothing
+            problem = redact(
+                f"cannot read {branch}: {failure}", secrets=secrets_in_env(push_env or {})
+            )
+            return ProposalResult(group, "failed", error=self._clean(problem))
         deleted = delete_bot_branch(
             workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
         )
         error = "" if deleted else f"{branch} was left on origin (not the bot's, or undeletable)"
         return ProposalResult(group, "closed", pr.number, pr.html_url, error=error)
+
+    def delete_merged_branches(
+        self,
+        merged: Iterable[ClosedMove],
+        *,
+        workspace: Workspace,
+        push_env: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Delete the bot's branch of each merged move PR that still holds what was merged.
+
+        GitHub deletes a merged head branch only when the repository asks it to. A branch
+        that moved on (the group's next PR) or carries a person's commit is kept. The
+        branches deleted; a failure is logged, and the next pass tries again.
+        """
+        merged_tips = {
+            (BRANCH_PREFIX + move.group, move.head_sha)
+            for move in merged
+            if move.merged and move.head_sha
+        }
+        if not merged_tips:
+            return []
+        try:
+            present = remote_branches(workspace, prefix=BRANCH_PREFIX, push_env=push_env)
+        except GitError as failure:
+            secrets = (*self._secrets, *secrets_in_env(dict(push_env or {})))
+            problem = redact(str(failure), secrets=secrets)
+            log.warning("cannot list the move branches on origin: %s", problem)
+            return []
+        deleted = []
+        for branch, tip in sorted(merged_tips):
+            if present.get(branch) != tip:
+                continue  # gone already, or holding something newer than the merge
+            if delete_bot_branch(
+                workspace, branch=branch, bot_email=self._bot_email, push_env=push_env, only_at=tip
+            ):
+                log.info("deleted %s: its pull request was merged", branch)
+                deleted.append(branch)
+        return deleted
+
+    def _left_alone(self, group: str, *, branch: str, published: PublishResult) -> ProposalResult:
+        """The result for a branch a person committed to, naming its open PR when there is one."""
+        try:
+            with _calling_github(f"find the pull request of {branch}"):
+                pr = self._find_open(branch)
+        except RateLimited:
+            raise
+        except GitHubUnavailable:  # the branch is still left alone; only its name is missed
+            pr = None
+        number, url = (pr.number, pr.html_url) if pr is not None else (0, "")
+        return ProposalResult(
+            group, "left-alone", number, url, error=published.error, human=published.human
+        )
+
+    def _say_once_left_open(self, pr: PullRequest, *, why: str, branch: str, human: str) -> None:
+        """Tell the PR why the bot no longer wants it yet leaves it open; once, by a marker."""
+        if any(LEFT_OPEN_MARKER in (c.body or "") for c in pr.get_issue_comments()):
+            return
+        text = (
+            f"{why}\n\n{branch} has a commit by {human}, so the bot leaves this pull request "
+            f"open: merge or close it as you see fit.\n\n<!-- {LEFT_OPEN_MARKER} -->"
+        )
+        pr.create_issue_comment(self._clean(text))
+
+    @property
+    def _withdrawn_label(self) -> str:
+        return f"{self._labels_prefix}:{WITHDRAWN_LABEL}"
 
     def _repository(self) -> Repository:
         if self._repo is None:
@@ -239,13 +338,19 @@ class PullRequests:
         return True
 
     def _label(self, pr: PullRequest, *, reason: str) -> bool:
-        """Add the move labels the PR lacks; True when some were added."""
+        """Add the move labels the PR lacks, drop a stale withdrawn mark; True when changed.
+
+        A withdrawn PR a person reopened is proposed again: if it is closed later, that
+        close is theirs (a veto), not the bot's withdrawal.
+        """
         wanted = [self._labels_prefix, f"{self._labels_prefix}:{slug(reason)}"]
         present = {label.name for label in pr.labels}
         missing = [label for label in wanted if label not in present]
         if missing:
             pr.add_to_labels(*missing)
-        return bool(missing)
+        if self._withdrawn_label in present:
+            pr.remove_from_labels(self._withdrawn_label)
+        return bool(missing) or self._withdrawn_label in present
 
     def _body(self, proposal: MoveProposal) -> str:
         evidence = MARKER_COMMENT.sub("", self._clean(proposal.body)).rstrip()

@@ -2,9 +2,9 @@
 
 Memory lives in git and GitHub, not on disk (the failback streaks aside, see
 failback_memory): a move commit's trailers start the cooldown; in mode pr an open move
-pull request holds its target, one closed without merging vetoes that move for the veto
-window, and a merged one starts the cooldown. A restart at any step converges on the
-next pass.
+pull request holds its target, one a person closed without merging vetoes that move for
+the veto window (one the bot withdrew does not), and a merged one starts the cooldown.
+A restart at any step converges on the next pass.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Memory:
     home_streaks: Mapping[str, int]
     open_moves: tuple[OpenMove, ...] = ()
     vetoes: Mapping[str, list[Veto]] = dataclasses.field(default_factory=dict)
+    merged: tuple[ClosedMove, ...] = ()  # move PRs merged lately: their branches may linger
 
     @property
     def proposed(self) -> dict[str, str]:
@@ -46,8 +47,8 @@ def git_memory(workspace: Workspace) -> Memory:
 def github_memory(
     pulls: PullRequests, *, fleet: Fleet, workspace: Workspace, now: dt.datetime
 ) -> Memory:
-    """Git's memory plus open move PRs (they hold their target), unmerged closes (vetoes)
-    and merges (cooldown).
+    """Git's memory plus open move PRs (they hold their target), closes by a person
+    (vetoes) and merges (cooldown).
 
     Raises GitHubUnavailable when the pull requests cannot be listed.
     """
@@ -59,6 +60,7 @@ def github_memory(
         home_streaks=in_git.home_streaks,
         open_moves=tuple(open_moves),
         vetoes=_vetoes(fleet, closed),
+        merged=tuple(move for move in closed if move.merged),
     )
 
 
@@ -71,7 +73,7 @@ def _vetoes(fleet: Fleet, closed: list[ClosedMove]) -> dict[str, list[Veto]]:
     vetoes: dict[str, list[Veto]] = {}
     for move in closed:
         group = fleet.group(move.group)
-        if move.merged or group is None or group.cluster != move.source:
+        if not move.vetoed or group is None or group.cluster != move.source:
             continue
         until = move.closed_at + group.policy.veto_window
         vetoes.setdefault(move.group, []).append(

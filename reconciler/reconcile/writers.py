@@ -18,7 +18,7 @@ from reconciler.github.move_pull_request import (
     ProposalResult,
     RateLimited,
 )
-from reconciler.github.pull_requests import PullRequests
+from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
 from reconciler.plan.explain import (
     commit_message,
@@ -109,7 +109,8 @@ class DirectWriter:
 
 
 class PullRequestWriter:
-    """Mode pr: each move a pull request; open ones no longer wanted are withdrawn."""
+    """Mode pr: each move a pull request; open ones no longer wanted are withdrawn, and
+    the bot's branches of merged ones deleted."""
 
     mode = "pr"
     remembers = True
@@ -142,6 +143,8 @@ class PullRequestWriter:
                 )
                 if withdrawn is not None:
                     results.append(_proposed(withdrawn, withdrawal=True))
+            # After the writes: a branch the group's new PR now uses has moved on and is kept.
+            self.pulls.delete_merged_branches(memory.merged, workspace=workspace, push_env=git_env)
         except RateLimited as limit:
             stopped = f"GitHub rate limit reached; no more writes this pass ({limit})"
             return PassOutcome(plan=plan, mode=self.mode, results=tuple(results), stopped=stopped)
@@ -230,10 +233,17 @@ def _committed(result: MoveResult) -> WriteResult:
 
 
 def _proposed(result: ProposalResult, *, withdrawal: bool = False) -> WriteResult:
+    error = result.error
+    if result.action == "left-alone" and result.human:
+        not_done = "close it" if withdrawal else "push over it"
+        error = (
+            f"{BRANCH_PREFIX}{result.group} has a commit by {result.human} "
+            f"(a person committed to it; the bot will not {not_done})"
+        )
     return WriteResult(
         result.group,
         result.action,
-        error=result.error,
+        error=error,
         number=result.number,
         url=result.url,
         withdrawal=withdrawal,

@@ -86,6 +86,11 @@ class FakeGitHub:
             ("PATCH", re.compile(rf"{api}/pulls/(?P<n>\d+)"), self._edit_pull),
             ("GET", re.compile(rf"{api}/issues/(?P<n>\d+)/labels"), self._get_labels),
             ("POST", re.compile(rf"{api}/issues/(?P<n>\d+)/labels"), self._add_labels),
+            (
+                "DELETE",
+                re.compile(rf"{api}/issues/(?P<n>\d+)/labels/(?P<name>[^/]+)"),
+                self._remove_label,
+            ),
             ("GET", re.compile(rf"{api}/issues/(?P<n>\d+)/comments"), self._get_comments),
             ("POST", re.compile(rf"{api}/issues/(?P<n>\d+)/comments"), self._add_comment),
             ("DELETE", re.compile(rf"{api}/git/refs/heads/(?P<ref>.+)"), self._delete_ref),
@@ -162,6 +167,14 @@ class FakeGitHub:
             pull = self.pulls[number]
             pull.state = "closed"
             pull.closed_at = pull.updated_at = self._tick()
+
+    def reopen(self, number: int) -> None:
+        """A human reopens a PR closed without merging."""
+        with self._lock:
+            pull = self.pulls[number]
+            assert pull.state == "closed" and not pull.merged, f"#{number} cannot be reopened"
+            pull.state, pull.closed_at = "open", None
+            pull.updated_at = self._tick()
 
     def requests_to(self, method: str, path_pattern: str) -> list[LoggedRequest]:
         """The logged requests with this method whose path matches the pattern."""
@@ -332,6 +345,14 @@ class FakeGitHub:
         data = request.get_json()
         names = data["labels"] if isinstance(data, dict) else data
         pull.labels += [name for name in names if name not in pull.labels]
+        pull.updated_at = self._tick()
+        return json_response([label_json(name) for name in pull.labels])
+
+    def _remove_label(self, request: Request, match: re.Match[str]) -> Response:
+        pull = self.pulls[int(match["n"])]
+        if match["name"] not in pull.labels:
+            return json_response({"message": "Label does not exist"}, status=404)
+        pull.labels.remove(match["name"])
         pull.updated_at = self._tick()
         return json_response([label_json(name) for name in pull.labels])
 

@@ -165,6 +165,8 @@ def test_a_human_commit_on_the_branch_leaves_branch_and_pr_alone(
 
     assert result.action == "left-alone"
     assert result.error == f"{BRANCH} has a commit by Fleet Tester: left alone"
+    assert (result.number, result.human) == (1, "Fleet Tester")  # named for the report
+    assert result.url.endswith("/org/fleet/pull/1")
     assert remote_sha(remote) == human
     assert fake.pulls[1].body.startswith(RAY_MOVE.body)
     assert [r for r in fake.log if r.method != "GET"] == writes_before
@@ -242,7 +244,9 @@ def test_withdraw_comments_closes_and_deletes_the_branch(
     assert result is not None
     assert (result.action, result.number, result.error) == ("closed", 1, "")
     assert fake.pulls[1].state == "closed" and not fake.pulls[1].merged
-    assert fake.pulls[1].comments == ["ray-pred is no longer stuck: all pods scheduled"]
+    assert fake.pulls[1].comments == [
+        "ray-pred is no longer stuck: all pods scheduled\n\n<!-- placement-reconciler:withdrawn -->"
+    ]
     assert remote_sha(remote) is None
 
 
@@ -261,10 +265,71 @@ def test_withdraw_keeps_a_branch_that_carries_a_human_commit(
     git(person, "push", "--quiet", "origin", BRANCH)
 
     result = pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+    again = pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
 
-    assert result is not None and result.action == "closed"
-    assert "left on origin" in result.error
+    # Issue 12: the person's PR is theirs; the bot says why once and leaves it open.
+    assert result is not None and (result.action, result.number) == ("left-alone", 1)
+    assert result.error == f"{BRANCH} has a commit by Fleet Tester: left open"
+    assert result.human == "Fleet Tester"
+    assert again == result
     assert remote_sha(remote) == human
+    assert fake.pulls[1].state == "open" and "placement:withdrawn" not in fake.pulls[1].labels
+    [comment] = fake.pulls[1].comments
+    assert (
+        comment.startswith("not stuck\n\n") and "<!-- placement-reconciler:left-open -->" in comment
+    )
+
+
+def test_a_withdrawal_is_marked_and_read_back_as_no_veto(
+    fake: FakeGitHub, workspace: Workspace
+) -> None:
+    opened(fake, workspace)
+    web = MoveProposal(**{**RAY_MOVE.__dict__, "group": "web", "title": "move web"})
+    assert pull_requests(fake).propose(web, workspace=workspace).action == "opened"
+    fake.close(2)  # a human veto
+
+    pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+
+    assert "placement:withdrawn" in fake.pulls[1].labels
+    assert fake.pulls[1].comments[-1].rstrip().endswith("<!-- placement-reconciler:withdrawn -->")
+    moves = pull_requests(fake).closed_moves(since=START)
+    assert [(m.number, m.merged, m.withdrawn) for m in moves] == [
+        (1, False, True),
+        (2, False, False),
+    ]
+
+
+def test_a_withdrawn_pr_reopened_and_closed_by_a_person_is_a_veto(
+    fake: FakeGitHub, workspace: Workspace
+) -> None:
+    opened(fake, workspace)
+    pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
+    fake.reopen(1)  # a person wants it after all; the bot proposes it again, then ...
+
+    assert pull_requests(fake).propose(RAY_MOVE, workspace=workspace).number == 1
+    fake.close(1)  # ... a person closes it: that close is theirs
+
+    assert "placement:withdrawn" not in fake.pulls[1].labels
+    [move] = pull_requests(fake).closed_moves(since=START)
+    assert (move.number, move.withdrawn, move.vetoed) == (1, False, True)
+
+
+def test_the_branch_of_a_merged_pr_is_deleted_only_while_it_holds_what_was_merged(
+    fake: FakeGitHub, workspace: Workspace, remote: Path
+) -> None:
+    opened(fake, workspace)
+    fake.merge(1)
+    merged = pull_requests(fake).closed_moves(since=START)
+    assert [(m.number, m.head_sha) for m in merged] == [(1, remote_sha(remote))]
+    git(remote, "update-ref", f"refs/heads/{BRANCH}", "main")  # moved on: the next PR's
+
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == []
+    assert remote_sha(remote) == remote_sha(remote, "main")
+
+    git(remote, "update-ref", f"refs/heads/{BRANCH}", merged[0].head_sha)
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == [BRANCH]
+    assert remote_sha(remote) is None
+    assert pull_requests(fake).delete_merged_branches(merged, workspace=workspace) == []
 
 
 # Reading the memory back

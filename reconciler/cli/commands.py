@@ -281,6 +281,12 @@ def status(args: argparse.Namespace, out: TextIO) -> int:
         )
         rows.append((decision.group, decision.cluster, decision.state, last))
     print_table(rows, out)
+    for decision in result.decisions:
+        landing = decision.landing
+        if landing is not None and landing.evidence:
+            print(f"\n{decision.group}: {decision.summary}", file=out)
+            for fact in landing.evidence:
+                print(f"  {fact}", file=out)
     for cluster in result.clusters:
         if not cluster.known:
             print(f"\n{cluster.name}: status unknown ({cluster.reason})", file=out)

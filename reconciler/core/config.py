@@ -167,6 +167,7 @@ class PolicyFields(_Schema):
     preferred_clusters: list[str] | None = Field(default=None, alias="preferredClusters")
     pending_grace_period: Duration | None = Field(default=None, alias="pendingGracePeriod")
     cooldown: Duration | None = None
+    arrival_deadline: Duration | None = Field(default=None, alias="arrivalDeadline")
     veto_window: Duration | None = Field(default=None, alias="vetoWindow")
     failback: bool | None = None
     failback_margin: float | None = Field(default=None, alias="failbackMargin", ge=0, le=10)
@@ -244,6 +245,8 @@ class GroupPolicy(_Schema):
     preferred_clusters: tuple[str, ...] = ()
     pending_grace_period: dt.timedelta = dt.timedelta(minutes=5)
     cooldown: dt.timedelta = dt.timedelta(minutes=30)
+    # After a move reaches the branch: how long the group may take to land (plan/landing.py)
+    arrival_deadline: dt.timedelta = dt.timedelta(minutes=15)
     veto_window: dt.timedelta = dt.timedelta(hours=24)
     failback: bool = False
     failback_margin: float = 0.2  # free room kept on the home cluster, as a share of the demand

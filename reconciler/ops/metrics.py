@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from reconciler.core import errors
 from reconciler.gitrepo.history import MoveRecord
+from reconciler.plan.landing import LANDING_STATES
 from reconciler.plan.planner import Plan
 from reconciler.reconcile.outcome import WRITTEN, PassOutcome
 
@@ -70,6 +71,7 @@ class _PassSnapshot:
     groups_by_state: dict[str, int] = dataclasses.field(default_factory=dict)
     stuck_by_cluster: dict[str, int] = dataclasses.field(default_factory=dict)
     cluster_up: dict[str, int] = dataclasses.field(default_factory=dict)
+    landing_by_state: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class _LastPassCollector(Collector):
@@ -88,6 +90,13 @@ class _LastPassCollector(Collector):
             "Groups stuck (or with a stalled upgrade) in the last pass, by their cluster",
             "cluster",
             snapshot.stuck_by_cluster,
+        )
+        yield _family(
+            "landing_groups",
+            "Groups by landing state in the last pass: arriving, landed, not-arrived, absent, "
+            "not-observed",
+            "state",
+            snapshot.landing_by_state,
         )
         yield _family(
             "cluster_up",
@@ -163,7 +172,8 @@ class Metrics:
         self._lock = threading.Lock()
 
     def record_plan(self, plan: Plan) -> None:
-        """Groups by state, stuck groups per cluster, and the clusters that could not be read."""
+        """Groups by state and by landing state, stuck groups per cluster, and the clusters
+        that could not be read."""
         states = dict.fromkeys(BASE_STATES, 0)
         stuck = {cluster.name: 0 for cluster in plan.clusters}
         for decision in plan.decisions:
@@ -171,7 +181,11 @@ class Metrics:
             if decision.state in STUCK_STATES:
                 stuck[decision.cluster] = stuck.get(decision.cluster, 0) + 1
         up = {cluster.name: int(cluster.known) for cluster in plan.clusters}
-        self._last_pass.snapshot = _PassSnapshot(states, stuck, up)
+        landing = dict.fromkeys(LANDING_STATES, 0)
+        for decision in plan.decisions:
+            if decision.landing is not None:
+                landing[decision.landing.state] += 1
+        self._last_pass.snapshot = _PassSnapshot(states, stuck, up, landing)
         for cluster in plan.clusters:
             if not cluster.known:
                 self.cluster_read_failures.labels(cluster.name, reason_class(cluster.reason)).inc()

@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.core.config import GroupPolicy, format_duration
 from reconciler.core.quantity import format_amount
+from reconciler.plan.landing import Landing
 from reconciler.plan.planner import Decision, Plan
 from reconciler.plan.stuck import StuckPod
 
@@ -47,8 +48,9 @@ def why_line(decision: Decision, *, now: dt.datetime) -> str:
     if decision.reason == "failback":
         home = next((c for c in decision.candidates if c.cluster == decision.target), None)
         fit = f" ({home.detail})" if home is not None else ""
+        where = {"absent": "absent from", "landed": "landed on"}.get(decision.state, "running on")
         return (
-            f"group {decision.group}: running on {decision.cluster}, away from its home "
+            f"group {decision.group}: {where} {decision.cluster}, away from its home "
             f"{decision.target}, which fits it again{fit} on consecutive passes."
         )
     return stuck_line(decision, now=now)
@@ -112,6 +114,8 @@ def decision_text(decision: Decision, *, now: dt.datetime) -> list[str]:
     """The block of lines explaining one group's decision."""
     verb = {"move": "MOVE", "stay": "stay", "report": "report"}[decision.action]
     lines = [f"  {decision.group} on {decision.cluster}: {verb}: {decision.summary}"]
+    if decision.landing is not None:
+        lines += [f"    evidence: {fact}" for fact in decision.landing.evidence]
     if decision.stuck_pods and decision.state in {"stuck", "upgrade-stalled", "invalid"}:
         lines.append(f"    {stuck_line(decision, now=now)}")
     for pod in decision.stuck_pods[:_MAX_PODS_LISTED]:
@@ -206,7 +210,24 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
         ],
         "guards": list(decision.guards),
         "strategy": decision.strategy or None,
+        "landing": _landing_json(decision.landing),
     }
+
+
+def _landing_json(landing: Landing | None) -> dict[str, Any] | None:
+    """A landing state's times and evidence (None for the states of the pods)."""
+    if landing is None:
+        return None
+    return {
+        "state": landing.state,
+        "movedAt": _rfc3339(landing.moved_at),
+        "deadline": _rfc3339(landing.deadline),
+        "evidence": list(landing.evidence),
+    }
+
+
+def _rfc3339(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _first_message(pods: Iterable[StuckPod]) -> str:
@@ -234,8 +255,9 @@ def pull_request_title(decision: Decision) -> str:
 
 def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> str:
     """Markdown for reviewers: the decision, the stuck pods, the demand, every candidate."""
+    runs = "is absent from" if decision.state == "absent" else "runs on"
     situation = (
-        f"runs on `{decision.cluster}`, away from its home cluster"
+        f"{runs} `{decision.cluster}`, away from its home cluster"
         if decision.reason == "failback"
         else f"is {_state_words(decision)} on `{decision.cluster}`"
     )
@@ -331,5 +353,6 @@ def policy_summary(policy: GroupPolicy) -> str:
         f"cooldown {format_duration(policy.cooldown)}",
         f"veto window {format_duration(policy.veto_window)}",
         f"strategy {policy.strategy}",
+        f"arrival deadline {format_duration(policy.arrival_deadline)}",
     ]
     return "; ".join(parts) + "."

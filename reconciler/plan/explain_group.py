@@ -38,6 +38,7 @@ def explain_group(
         until = last_move + group.policy.cooldown
         still = "in cooldown" if now < until else "cooldown over"
         lines.append(f"  last move: {last_move:%Y-%m-%dT%H:%M:%SZ} ({still}; until {until:%H:%M}Z)")
+    lines += _landing(decision)
     if open_pull_request:
         lines.append(f"  open pull request: {open_pull_request}")
     lines += _stuck(decision, now=now)
@@ -53,6 +54,23 @@ def explain_group(
     lines += ["", "Guards:"]
     lines += [f"  {guard}" for guard in decision.guards] or ["  none held this group back"]
     return "\n".join(lines)
+
+
+def _landing(decision: Decision) -> list[str]:
+    """When the move reached the branch, until when it may land, and what was seen."""
+    landing = decision.landing
+    if landing is None:
+        return []
+    lines = []
+    if landing.moved_at is not None and landing.deadline is not None:
+        lines.append(
+            f"  landing:   {landing.state}; the move reached the branch at "
+            f"{landing.moved_at:%Y-%m-%dT%H:%M:%SZ}, arrival deadline {landing.deadline:%H:%M}Z"
+        )
+    else:
+        lines.append(f"  landing:   {landing.state}")
+    lines += [f"  evidence:  {fact}" for fact in landing.evidence]
+    return lines
 
 
 def _stuck(decision: Decision, *, now: dt.datetime) -> list[str]:

@@ -26,6 +26,15 @@ from reconciler.plan.fit import (
     shape_keys_of,
     with_pods_added_back,
 )
+from reconciler.plan.landing import (
+    ABSENT,
+    ARRIVING,
+    LANDED,
+    NOT_ARRIVED,
+    Landing,
+    judge_landing,
+    own_objects,
+)
 from reconciler.plan.membership import declared_objects, pods_by_group
 from reconciler.plan.phases import (
     RayClusterStatus,
@@ -49,7 +58,9 @@ class Decision:
 
     group: str
     cluster: str
-    state: str  # running | waiting | pending-other | stuck | upgrade-stalled | unknown | invalid
+    # running | waiting | pending-other | stuck | upgrade-stalled | unknown | invalid | moving,
+    # or a landing state: arriving | landed | not-arrived | absent | not-observed
+    state: str
     action: str  # move | stay | report
     summary: str  # one plain sentence
     target: str = ""
@@ -62,6 +73,7 @@ class Decision:
     home_fits: bool | None = None  # failback groups: the home cluster fits with margin now
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
     strategy: str = ""  # moves: which strategy and why, in plain words
+    landing: Landing | None = None  # the landing states: since when, until when, the evidence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -285,6 +297,17 @@ def _decide(
         "stuck_pods": health.stuck_pods,
         "ray_service": health.ray_service,
     }
+    landing = judge_landing(
+        group,
+        pods=context.pods[group.cluster].get(group.name, []),
+        objects=own_objects(group, capacity.states[group.cluster].objects),
+        last_move=last_move,
+        now=now,
+    )
+    if landing.state:
+        return _landed_or_not(
+            group, health, demand, base=base, landing=landing, context=context, last_move=last_move
+        )
     if health.state == "running":
         if home_of(group) is not None and not demand.problems:
             return _failback(group, demand, base=base, context=context, last_move=last_move)
@@ -341,6 +364,55 @@ def _decide(
     )
 
 
+def _landed_or_not(
+    group: Group,
+    health: Health,
+    demand: Demand,
+    *,
+    base: dict[str, Any],
+    landing: Landing,
+    context: _Pass,
+    last_move: dt.datetime | None,
+) -> Decision:
+    """A group judged by its landing: never moved while arriving, nor counted as running.
+
+    A landed group is treated as a running one (it may fail back); so is an absent one away
+    from home, since going home can only help it. An arriving or not-arrived group is not
+    judged stuck: its guards and, with capacity-stuck pods, its candidates are shown.
+    """
+    base = {**base, "state": landing.state, "landing": landing}
+    failback = home_of(group) is not None and not demand.problems
+    if landing.state in {LANDED, ABSENT} and failback:
+        return _failback(group, demand, base=base, context=context, last_move=last_move)
+    if landing.state == LANDED:
+        return Decision(**base, action="stay", summary=landing.summary)
+    if landing.state not in {ARRIVING, NOT_ARRIVED}:  # absent, not-observed
+        action = "report" if landing.state == ABSENT else "stay"
+        return Decision(**base, action=action, summary=landing.summary)
+    if landing.state == ARRIVING:
+        until = f"{landing.deadline:%H:%M}Z"
+        held = f"it is arriving: not judged stuck on {group.cluster} before {until}"
+    else:
+        held = (
+            f"it has not arrived: not judged stuck on {group.cluster} before "
+            f"{landing.window_end:%H:%M}Z (the landing window: the cooldown or the arrival "
+            "deadline, the longer)"
+        )
+    guards: tuple[str, ...] = (held,)
+    guards += _guards(group, demand, now=context.now, last_move=last_move)
+    candidates: tuple[Candidate, ...] = ()
+    if health.movable and not demand.problems:
+        candidates = _candidates(group, demand, context=context)
+    return Decision(
+        **base,
+        action="report",
+        demand=demand,
+        candidates=candidates,
+        guards=guards,
+        summary=landing.summary,
+    )
+
+
 def _failback(
     group: Group,
     demand: Demand,
@@ -351,7 +423,8 @@ def _failback(
 ) -> Decision:
     """A running group away from home: move back after two passes that fit with margin."""
     home = home_of(group) or ""
-    stay = f"running on {group.cluster}, away from its home {home}"
+    where = _where(base["state"], cluster=group.cluster)
+    stay = f"{where}, away from its home {home}"
     state = context.capacity.states.get(home)
     config = context.fleet.config.cluster(home)
     if state is None or config is None:
@@ -401,6 +474,13 @@ def _failback(
         reason="failback",
         summary=f"{stay}; {home} {detail} on {passes} passes in a row: move back",
     )
+
+
+def _where(state: str, *, cluster: str) -> str:
+    """Where a group is, in words: "running on cloud", "absent from cloud"."""
+    if state == ABSENT:
+        return f"absent from {cluster} (nothing of it seen there)"
+    return f"{'landed' if state == LANDED else 'running'} on {cluster}"
 
 
 def _first_phase(choice: StrategyChoice) -> str:

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from reconciler.gitrepo.history import MoveRecord
 from reconciler.ops.health import Health, HealthServer, serve
 from reconciler.ops.metrics import Metrics, error_kind, reason_class
+from reconciler.plan.landing import Landing
 from reconciler.plan.planner import ClusterSummary, Decision, Plan
 from reconciler.reconcile.outcome import PassOutcome, WriteResult
 
@@ -258,3 +259,25 @@ def test_healthz_fails_when_the_loop_stopped_turning(
     health.beat(role="standby")
     assert get(f"{server.url}/healthz")[0] == 200
     assert get(f"{server.url}/nope")[0] == 404
+
+
+def test_groups_by_landing_state_are_reported_every_pass() -> None:
+    metrics = Metrics()
+    metrics.record_plan(a_plan())  # no group in a landing state: every series at zero
+    for state in ("arriving", "landed", "not-arrived", "absent", "not-observed"):
+        assert value(metrics, "placement_reconciler_landing_groups", state=state) == 0
+    landing = Landing("not-arrived", evidence=("no object of ray-pred seen on cloud",))
+    moved = Plan(
+        now=NOW,
+        decisions=(
+            Decision("ray-pred", "cloud", "not-arrived", "report", "", landing=landing),
+            Decision("web", "cloud", "absent", "report", "", landing=Landing("absent")),
+            decision("batch-etl", "onprem", "running"),
+        ),
+        clusters=(ClusterSummary("cloud", known=True), ClusterSummary("onprem", known=True)),
+    )
+    metrics.record_plan(moved)
+    assert value(metrics, "placement_reconciler_landing_groups", state="not-arrived") == 1
+    assert value(metrics, "placement_reconciler_landing_groups", state="absent") == 1
+    assert value(metrics, "placement_reconciler_landing_groups", state="arriving") == 0
+    assert value(metrics, "placement_reconciler_groups", state="not-arrived") == 1

@@ -11,7 +11,11 @@ from typing import Any
 
 from reconciler.core.problems import InputError, Problem
 from reconciler.core.yaml_files import line_of, load_yaml_documents
+from reconciler.fleet.appset import GeneratedApplication, generated_applications
+from reconciler.fleet.flux import flux_problems
 from reconciler.fleet.model import Fleet, Group
+from reconciler.fleet.namespaces import namespace_problems
+from reconciler.fleet.stateful import protection_problems
 from reconciler.plan.demand import group_demand
 from reconciler.workloads.demand import WorkloadError
 from reconciler.workloads.registry import demand_of
@@ -19,14 +23,33 @@ from reconciler.workloads.registry import demand_of
 _FINALIZER = "resources-finalizer.argocd.argoproj.io"
 _CLUSTER_SEGMENT = ("index .path.segments 1", "path[1]")
 _GROUPS_GLOB = "clusters/*/groups/*"
+_MAX_NAME = 63  # Argo CD labels every resource with its Application's name (a label value)
+_NEVER_DELETES = ("create-only", "create-update")
 
 
 def validate_repo(root: Path, *, fleet: Fleet) -> list[Problem]:
-    """Problems beyond reading: manifests, Argo CD / Flux bootstrap, shared namespaces."""
-    problems = _argocd(root) + _flux(root, fleet=fleet) + _shared_namespaces(fleet)
+    """Problems beyond reading: manifests, Argo CD / Flux bootstrap, namespaces, shared ones."""
+    sets, problems = _application_sets(root)
+    covers_groups = any(_generates_groups(doc) for _, doc in sets)
+    applications: list[tuple[str, Mapping[str, Any], GeneratedApplication]] = []
+    for shown, doc in sets:
+        problems += _application_set(doc, shown=shown, covers_groups=covers_groups)
+        applications += [(shown, doc, app) for app in generated_applications(doc, root=root)]
+    problems += _application_names(applications)
+    problems += flux_problems(root, fleet=fleet)
+    problems += _shared_namespaces(fleet)
+    uses_argocd, uses_flux = bool(sets), (root / "bootstrap" / "flux").is_dir()
+    problems += namespace_problems(
+        root,
+        fleet=fleet,
+        applications=[app for _, _, app in applications],
+        uses_argocd=uses_argocd,
+        uses_flux=uses_flux,
+    )
     for group in fleet.groups:
         problems += _demand_problems(group)
         problems += _stateful(group)
+        problems += protection_problems(group, argocd=uses_argocd, flux=uses_flux)
     if not (root / "bootstrap").is_dir():
         problems.append(
             Problem(
@@ -51,23 +74,35 @@ def _documents(path: Path, root: Path) -> tuple[list[Any], list[Problem]]:
         return [], [error.problem]
 
 
-def _argocd(root: Path) -> list[Problem]:
+def _application_sets(root: Path) -> tuple[list[tuple[str, Mapping[str, Any]]], list[Problem]]:
+    """The ApplicationSets of bootstrap/argocd/, each with its repo-relative file."""
+    sets: list[tuple[str, Mapping[str, Any]]] = []
     problems: list[Problem] = []
     argocd_dir = root / "bootstrap" / "argocd"
     if not argocd_dir.is_dir() or argocd_dir.is_symlink():
-        return problems
+        return sets, problems
     for path in sorted(argocd_dir.glob("*.y*ml")):
         shown = str(path.relative_to(root))
         documents, found = _documents(path, root)
         problems += found
-        for doc in documents:
-            if not isinstance(doc, Mapping) or doc.get("kind") != "ApplicationSet":
-                continue
-            problems += _application_set(doc, shown=shown)
-    return problems
+        sets += [
+            (shown, doc)
+            for doc in documents
+            if isinstance(doc, Mapping) and doc.get("kind") == "ApplicationSet"
+        ]
+    return sets, problems
 
 
-def _application_set(doc: Mapping[str, Any], *, shown: str) -> list[Problem]:
+def _generates_groups(doc: Mapping[str, Any]) -> bool:
+    spec = _mapping(doc.get("spec"))
+    return any(
+        str(_mapping(entry).get("path") or "").strip("./") == _GROUPS_GLOB
+        for generator in spec.get("generators") or ()
+        for entry in _mapping(_mapping(generator).get("git")).get("directories") or ()
+    )
+
+
+def _application_set(doc: Mapping[str, Any], *, shown: str, covers_groups: bool) -> list[Problem]:
     """The ApplicationSet pitfalls that would orphan or keep the old copy of a moved group."""
     problems: list[Problem] = []
 
@@ -102,10 +137,24 @@ def _application_set(doc: Mapping[str, Any], *, shown: str) -> list[Problem]:
             f"lacks {_FINALIZER}: deleting a moved-away group's Application "
             "would leave its resources running on the old cluster",
         )
-    if _mapping(spec.get("syncPolicy")).get("preserveResourcesOnDeletion") is True:
+    set_policy = _mapping(spec.get("syncPolicy"))
+    if set_policy.get("preserveResourcesOnDeletion") is True:
         finding(
             "spec.syncPolicy.preserveResourcesOnDeletion",
             "is true: the old copy of a moved group would never be removed",
+        )
+    elif set_policy.get("preserveResourcesOnDeletion") is not False:
+        finding(
+            "spec.syncPolicy.preserveResourcesOnDeletion",
+            "is not set: set it to false explicitly, so the old copy of a moved group is "
+            "removed whatever the default",
+            severity="warning",
+        )
+    if set_policy.get("applicationsSync") in _NEVER_DELETES:
+        finding(
+            "spec.syncPolicy.applicationsSync",
+            f"is {set_policy.get('applicationsSync')}: the ApplicationSet never deletes the "
+            "Application of a moved-away group, so its old copy keeps running",
         )
     sync = _mapping(_mapping(template.get("spec")).get("syncPolicy"))
     automated = sync.get("automated")
@@ -114,12 +163,7 @@ def _application_set(doc: Mapping[str, Any], *, shown: str) -> list[Problem]:
             "spec.template.spec.syncPolicy.automated.prune",
             "is not true: resources removed from git are not removed from the cluster",
         )
-    paths = [
-        str(_mapping(entry).get("path") or "")
-        for generator in spec.get("generators") or ()
-        for entry in _mapping(_mapping(generator).get("git")).get("directories") or ()
-    ]
-    if not any(p.strip("./") == _GROUPS_GLOB for p in paths):
+    if not covers_groups:
         finding(
             "spec.generators",
             f"has no git directories generator over {_GROUPS_GLOB}: "
@@ -129,68 +173,38 @@ def _application_set(doc: Mapping[str, Any], *, shown: str) -> list[Problem]:
     return problems
 
 
-def _flux(root: Path, *, fleet: Fleet) -> list[Problem]:
+def _application_names(
+    applications: list[tuple[str, Mapping[str, Any], GeneratedApplication]],
+) -> list[Problem]:
+    """Generated Application names: unique across the ApplicationSets, short enough."""
     problems: list[Problem] = []
-    flux_dir = root / "bootstrap" / "flux"
-    if not flux_dir.is_dir() or flux_dir.is_symlink():
-        return problems
-    present = {p.name for p in flux_dir.iterdir() if p.is_dir() and not p.is_symlink()}
-    for cluster in fleet.config.clusters:
-        if cluster.name not in present:
+    first: dict[str, str] = {}
+    for shown, doc, app in applications:
+        if not app.name or "{{" in app.name:
+            continue  # an action this evaluator does not know: nothing certain to say
+        line = line_of(doc, "spec.template.metadata.name")
+        field = "spec.template.metadata.name"
+        if len(app.name) > _MAX_NAME:
             problems.append(
                 Problem(
-                    f"bootstrap/flux/{cluster.name}/",
-                    "",
-                    f"is missing: Flux does not apply cluster {cluster.name}'s groups",
-                    severity="warning",
+                    shown,
+                    field,
+                    f"makes {app.name!r} for {app.directory} ({len(app.name)} characters): "
+                    f"Argo CD labels its resources with the name, at most {_MAX_NAME} characters",
+                    line=line,
                 )
             )
-    for name in sorted(present):
-        cluster_dir = flux_dir / name
-        if fleet.config.cluster(name) is None:
+        other = first.setdefault(app.name, app.directory)
+        if other != app.directory:
             problems.append(
                 Problem(
-                    str(cluster_dir.relative_to(root)),
-                    "",
-                    "is not a cluster of fleet.yaml",
-                    severity="warning",
+                    shown,
+                    field,
+                    f"makes {app.name!r} for both {other} and {app.directory}: one Application "
+                    "would stand for two directories (rename a cluster or group)",
+                    line=line,
                 )
             )
-        for path in sorted(cluster_dir.glob("*.y*ml")):
-            shown = str(path.relative_to(root))
-            documents, found = _documents(path, root)
-            problems += found
-            for doc in documents:
-                problems += _flux_kustomization(doc, shown=shown, cluster=name)
-    return problems
-
-
-def _flux_kustomization(doc: object, *, shown: str, cluster: str) -> list[Problem]:
-    if not isinstance(doc, Mapping) or doc.get("kind") != "Kustomization":
-        return []
-    if not str(doc.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
-        return []
-    problems = []
-    spec = _mapping(doc.get("spec"))
-    if spec.get("prune") is not True:
-        problems.append(
-            Problem(
-                shown,
-                "spec.prune",
-                "is not true: Flux would not remove a moved-away group from this cluster",
-                line=line_of(doc, "spec.prune"),
-            )
-        )
-    expected = f"clusters/{cluster}/groups"
-    if str(spec.get("path", "")).strip("./") != expected:
-        problems.append(
-            Problem(
-                shown,
-                "spec.path",
-                f"is {spec.get('path')!r}, expected ./{expected}",
-                line=line_of(doc, "spec.path"),
-            )
-        )
     return problems
 
 

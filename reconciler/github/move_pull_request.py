@@ -19,6 +19,7 @@ from reconciler.core.errors import GitHubError
 MARKER = "placement-reconciler:move"
 WITHDRAWN_MARKER = "placement-reconciler:withdrawn"
 LEFT_OPEN_MARKER = "placement-reconciler:left-open"  # said once: "no longer needed, yours"
+NOT_ARRIVED_MARKER = "placement-reconciler:not-arrived"  # said once on a merged move PR
 WITHDRAWN_LABEL = "withdrawn"  # after the labels prefix: `placement:withdrawn`
 MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
 

@@ -34,6 +34,7 @@ from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.github.move_pull_request import (
     LEFT_OPEN_MARKER,
     MARKER_COMMENT,
+    NOT_ARRIVED_MARKER,
     WITHDRAWN_LABEL,
     WITHDRAWN_MARKER,
     ClosedMove,
@@ -277,6 +278,27 @@ class PullRequests:
         return ProposalResult(
             group, "left-alone", number, url, error=published.error, human=published.human
         )
+
+    def tell_not_arrived(self, move: ClosedMove, *, evidence: str) -> ProposalResult | None:
+        """Comment on a merged move PR that its group did not arrive, with the evidence;
+        once (a hidden marker). None when it was said already."""
+        try:
+            with _calling_github(f"comment on pull request #{move.number}"):
+                pr = self._repository().get_pull(move.number)
+                if any(NOT_ARRIVED_MARKER in (c.body or "") for c in pr.get_issue_comments()):
+                    return None
+                text = (
+                    f"{move.group} has not arrived on {move.target} since this was merged: "
+                    f"{evidence}\n\n<!-- {NOT_ARRIVED_MARKER} -->"
+                )
+                pr.create_issue_comment(self._clean(text))
+        except RateLimited:
+            raise
+        except GitHubUnavailable as failure:
+            return ProposalResult(
+                move.group, "failed", move.number, error=self._clean(str(failure))
+            )
+        return ProposalResult(move.group, "told not arrived", move.number, pr.html_url)
 
     def _say_once_left_open(self, pr: PullRequest, *, why: str, branch: str, human: str) -> None:
         """Tell the PR why the bot no longer wants it yet leaves it open; once, by a marker."""

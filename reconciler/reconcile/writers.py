@@ -8,11 +8,12 @@ pull requests on GitHub.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from reconciler.fleet.model import Fleet
 from reconciler.github.move_pull_request import (
+    ClosedMove,
     MoveProposal,
     OpenMove,
     ProposalResult,
@@ -145,10 +146,34 @@ class PullRequestWriter:
                     results.append(_proposed(withdrawn, withdrawal=True))
             # After the writes: a branch the group's new PR now uses has moved on and is kept.
             self.pulls.delete_merged_branches(memory.merged, workspace=workspace, push_env=git_env)
+            for merged, evidence in not_arrived(memory.merged, plan=plan):
+                told = self.pulls.tell_not_arrived(merged, evidence=evidence)
+                if told is not None:
+                    results.append(_proposed(told))
         except RateLimited as limit:
             stopped = f"GitHub rate limit reached; no more writes this pass ({limit})"
             return PassOutcome(plan=plan, mode=self.mode, results=tuple(results), stopped=stopped)
         return PassOutcome(plan=plan, mode=self.mode, results=tuple(results))
+
+
+def not_arrived(merged: Sequence[ClosedMove], *, plan: Plan) -> list[tuple[ClosedMove, str]]:
+    """The latest merged move PR of each group that did not arrive where it was merged to,
+    with the evidence in one line."""
+    decided = {d.group: d for d in plan.decisions}
+    latest: dict[str, ClosedMove] = {}
+    for move in merged:
+        if move.merged_at is not None:
+            known = latest.get(move.group)
+            if known is None or (known.merged_at is not None and known.merged_at < move.merged_at):
+                latest[move.group] = move
+    told = []
+    for group, move in sorted(latest.items()):
+        decision = decided.get(group)
+        if decision is None or decision.landing is None or decision.cluster != move.target:
+            continue
+        if decision.landing.state == "not-arrived":
+            told.append((move, "; ".join(decision.landing.evidence) or decision.summary))
+    return told
 
 
 def writer_for(mode: str, *, pulls: PullRequests | None = None) -> Writer:

@@ -11,6 +11,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.cli.report import report_pass
@@ -152,3 +153,28 @@ def test_the_report_names_the_pull_request_left_alone_and_why(
         f"ray-pred: pull request #1 {url} left open: {BRANCH} has a commit by Fleet Tester "
         "(a person committed to it; the bot will not close it)"
     ) in left_open.getvalue().splitlines()
+
+
+def test_a_merged_move_that_did_not_arrive_is_told_on_its_pull_request_once(
+    fleet: Path, github: FakeGitHub, snapshots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: in pr mode the bot comments on the merged PR when the group did not arrive."""
+    one_pass(fleet, github, snapshots, now=WHEN)
+    (number,) = github.pulls
+    monkeypatch.setenv("GIT_COMMITTER_DATE", WHEN.isoformat())  # the merge, on the fake's clock
+    github.merge(number)
+    late = WHEN + dt.timedelta(minutes=20)  # past arrivalDeadline; cloud has none of ray-pred
+
+    first = one_pass(fleet, github, snapshots, now=late)
+    again = one_pass(fleet, github, snapshots, now=late + dt.timedelta(minutes=10))
+
+    ray = next(d for d in first.plan.decisions if d.group == "ray-pred")
+    assert (ray.cluster, ray.state) == ("cloud", "not-arrived")
+    told = [r for r in first.results if r.action == "told not arrived"]
+    assert [(r.group, r.number) for r in told] == [("ray-pred", number)]
+    comments = github.pulls[number].comments
+    assert len(comments) == 1
+    assert comments[0].startswith("ray-pred has not arrived on cloud since this was merged: ")
+    assert "no object of ray-pred seen on cloud" in comments[0]
+    assert not [r for r in again.results if r.action == "told not arrived"]
+    assert len(github.pulls[number].comments) == 1

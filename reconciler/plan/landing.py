@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.core.config import format_duration
 from reconciler.fleet.model import Group
@@ -49,10 +49,19 @@ class Landing:
     window_end: dt.datetime | None = None  # when the group is judged as usual again
 
 
-def own_objects(group: Group, objects: Sequence[KubeObject]) -> list[KubeObject]:
+ObjectIndex = Mapping[tuple[str, str, str], KubeObject]
+
+
+def index_objects(objects: Sequence[KubeObject]) -> ObjectIndex:
+    """A cluster's objects by identity (kind, namespace, name), built once per pass: looking
+    up each group's few manifests beats scanning every object of the cluster per group."""
+    return {(o.kind, o.namespace, o.name): o for o in objects}
+
+
+def own_objects(group: Group, index: ObjectIndex) -> list[KubeObject]:
     """The live objects the group declares, found by their identity (kind, namespace, name)."""
-    declared = {(m.kind, m.namespace, m.name) for m in group.manifests}
-    return [o for o in objects if (o.kind, o.namespace, o.name) in declared]
+    declared = dict.fromkeys((m.kind, m.namespace, m.name) for m in group.manifests)
+    return [index[key] for key in declared if key in index]
 
 
 def judge_landing(

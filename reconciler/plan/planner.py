@@ -32,6 +32,8 @@ from reconciler.plan.landing import (
     LANDED,
     NOT_ARRIVED,
     Landing,
+    ObjectIndex,
+    index_objects,
     judge_landing,
     own_objects,
 )
@@ -277,6 +279,17 @@ class _Pass:
     home_streaks: Mapping[str, int]
     # Per stuck group, what its candidates all read of its pods (filled as groups are judged).
     asks: dict[str, tuple[Needs, tuple[ShapeKey, ...]]] = dataclasses.field(default_factory=dict)
+    # Per cluster, its objects by identity (kind, namespace, name), indexed when first asked.
+    identities: dict[str, ObjectIndex] = dataclasses.field(default_factory=dict)
+
+    def objects_of(self, group: Group) -> list[KubeObject]:
+        """The live objects on the group's cluster that the group declares."""
+        index = self.identities.get(group.cluster)
+        if index is None:
+            index = self.identities[group.cluster] = index_objects(
+                self.capacity.states[group.cluster].objects
+            )
+        return own_objects(group, index)
 
 
 def _decide(
@@ -300,7 +313,7 @@ def _decide(
     landing = judge_landing(
         group,
         pods=context.pods[group.cluster].get(group.name, []),
-        objects=own_objects(group, capacity.states[group.cluster].objects),
+        objects=context.objects_of(group),
         last_move=last_move,
         now=now,
     )

@@ -75,11 +75,11 @@ def read_and_plan(
     """Fetch (so a push since the last pass is seen), read the fleet, the memory and the
     clusters, and decide. `run` and the read-only commands all start here."""
     workspace.refresh(env=dict(git_env or {}))
-    # Millions of long-lived objects and no cycles: the collector would only walk them.
+    # Millions of long-lived objects and no cycles: the collector would only walk them. One
+    # pause for the whole read: resumed in between, it would walk all the fleet just read.
     with collector_paused():
         fleet = read_fleet(workspace.path)
-    memory = recall(workspace, fleet=fleet, now=now)
-    with collector_paused():
+        memory = recall(workspace, fleet=fleet, now=now)
         states = read_states(status, fleet.config, now=now)
         plan = decide(fleet, states, memory, now=now)
     return Reading(fleet=fleet, states=states, memory=memory, plan=plan)

@@ -30,11 +30,6 @@ BRANCH = MOVE_BRANCH
 RAY_TO_CLOUD = Move("ray-pred", "onprem", "cloud", move_message("ray-pred", "onprem", "cloud"))
 
 
-@pytest.fixture
-def workspace(remote: Path, tmp_path: Path) -> Workspace:
-    return Workspace.open(str(clone(remote, tmp_path / "work")), branch="main")
-
-
 def push_human_commit(remote: Path, tmp_path: Path, *, name: str = "human") -> str:
     """A person checks out the bot's branch, commits on it and pushes."""
     person = clone(remote, tmp_path / name)

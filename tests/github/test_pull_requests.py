@@ -48,11 +48,6 @@ def fake(remote: Path) -> Iterator[FakeGitHub]:
         yield server
 
 
-@pytest.fixture
-def workspace(remote: Path, tmp_path: Path) -> Workspace:
-    return Workspace.open(str(clone(remote, tmp_path / "work")), branch="main")
-
-
 def client(fake: FakeGitHub, *, token: str = TOKEN, per_page: int = 30) -> Github:
     return Github(
         base_url=fake.base_url,

@@ -21,17 +21,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from github import Auth, Github, GithubRetry
 
 from reconciler.cli.main import main
 from reconciler.demo import DEMO_DIR, build_fleet_repo
-from reconciler.github.pull_requests import PullRequests
-from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Workspace
+from reconciler.gitrepo.workspace import Workspace
 from reconciler.reconcile.outcome import PassOutcome
 from reconciler.reconcile.run import run_pass
 from reconciler.reconcile.status_source import snapshot_status
 from reconciler.reconcile.writers import DirectWriter, PullRequestWriter
 from tests.fakes.github_server import FakeGitHub
+from tests.reconcile.github_fleet import pulls
 
 from .contention import NOW, WHEN, git, group_cluster, half_moved
 from .pass_worker import CRASH_POINTS
@@ -139,19 +138,10 @@ def test_direct_mode_converges_after_a_kill(remote: Path, tmp_path: Path, point:
 
 
 def pr_pass(remote: Path, clone: Path, fake: FakeGitHub) -> PassOutcome:
-    client = Github(
-        base_url=fake.base_url,
-        auth=Auth.Token(TOKEN),
-        retry=GithubRetry(total=2, backoff_factor=0, secondary_rate_wait=0),
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
-    pulls = PullRequests(
-        client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[TOKEN]
-    )
     workspace = Workspace.open(f"file://{remote}", branch="main", workdir=clone)
     status = snapshot_status(SNAPSHOTS)
-    return run_pass(workspace, status=status, writer=PullRequestWriter(pulls), now=WHEN)
+    writer = PullRequestWriter(pulls(fake, token=TOKEN))
+    return run_pass(workspace, status=status, writer=writer, now=WHEN)
 
 
 @pytest.mark.parametrize("point", PR_POINTS)

@@ -29,15 +29,15 @@ def name_fake_github(fleet: Path, fake: FakeGitHub) -> None:
     git(fleet, "push", "-q", "origin", "main")
 
 
-def pulls(fake: FakeGitHub) -> PullRequests:
+def pulls(fake: FakeGitHub, *, token: str = TOKEN) -> PullRequests:
     """The move pull requests of org/fleet on the fake, through an unpaced PyGithub."""
     client = Github(
         base_url=fake.base_url,
-        auth=Auth.Token(TOKEN),
+        auth=Auth.Token(token),
         retry=GithubRetry(total=2, backoff_factor=0, secondary_rate_wait=0),
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
     return PullRequests(
-        client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[TOKEN]
+        client, repo="org/fleet", base="main", bot_email=DEFAULT_AUTHOR[1], secrets=[token]
     )

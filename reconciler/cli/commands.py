@@ -86,8 +86,8 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
 def look(args: argparse.Namespace) -> tuple[Workspace, Reading, str]:
     """What `run` would read and decide, writing nothing, with GitHub's memory as `run` has
     it (read only); the note says in one line when GitHub was not read, and why."""
-    workspace = open_workspace(args)
-    git_env = git_credentials(args.repo, environ=os.environ, mask=lambda _: None)()
+    git_env = git_env_of(args)
+    workspace = open_workspace(args, env=git_env)
     recall = ReadOnlyRecall(args, config=read_fleet_config(workspace.path))
     reading = read_and_plan(
         workspace,
@@ -398,14 +398,28 @@ def parse_now(raw: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def open_workspace(
+def git_env_of(
     args: argparse.Namespace, *, mask: Callable[[Iterable[str]], None] = lambda _: None
-) -> Workspace:
-    """The checkout to read and write: the local repo itself, or a clone of the URL."""
-    try:  # a private fleet repo over https: clone and fetch with the GitHub credential
-        env = git_credentials(args.repo, environ=os.environ, mask=mask)()
+) -> dict[str, str]:
+    """git's credentials for --repo (a private fleet repo over https), resolved now."""
+    try:
+        return git_credentials(args.repo, environ=os.environ, mask=mask)()
     except CredentialError as error:
         raise UsageError(str(error)) from None
+
+
+def open_workspace(
+    args: argparse.Namespace,
+    *,
+    mask: Callable[[Iterable[str]], None] = lambda _: None,
+    env: Mapping[str, str] | None = None,
+) -> Workspace:
+    """The checkout to read and write: the local repo itself, or a clone of the URL.
+
+    `env` is git's credentials when the caller has resolved them already; else they are
+    resolved here (see git_env_of)."""
+    if env is None:
+        env = git_env_of(args, mask=mask)
     branch = "main"
     local = Path(args.repo)
     if local.is_dir() and (local / "fleet.yaml").exists():

@@ -160,12 +160,9 @@ def not_arrived(merged: Sequence[ClosedMove], *, plan: Plan) -> list[tuple[Close
     """The latest merged move PR of each group that did not arrive where it was merged to,
     with the evidence in one line."""
     decided = {d.group: d for d in plan.decisions}
-    latest: dict[str, ClosedMove] = {}
-    for move in merged:
-        if move.merged_at is not None:
-            known = latest.get(move.group)
-            if known is None or (known.merged_at is not None and known.merged_at < move.merged_at):
-                latest[move.group] = move
+    merges = [(m.merged_at, m) for m in merged if m.merged_at is not None]
+    merges.sort(key=lambda pair: pair[0])
+    latest = {move.group: move for _, move in merges}  # the last merge of a group wins
     told = []
     for group, move in sorted(latest.items()):
         decision = decided.get(group)

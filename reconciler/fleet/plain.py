@@ -132,7 +132,9 @@ def _in_namespace(document: Mapping[str, Any], namespace: str) -> Mapping[str, A
     return new_document
 
 
-def _labelled(document: Mapping[str, Any], labels: tuple[tuple[str, str], ...]) -> Mapping[str, Any]:
+def _labelled(
+    document: Mapping[str, Any], labels: tuple[tuple[str, str], ...]
+) -> Mapping[str, Any]:
     """The object with the kustomization's labels added to metadata.labels."""
     metadata = _metadata(document)
     old = metadata.get("labels")

@@ -78,7 +78,8 @@ def group_source(path: Path, *, shown: str) -> Source:
         kustomization = {}
     if not isinstance(kustomization, Mapping):
         kind = kind_of(kustomization)
-        return Source(problems=(Problem(kustomization_file, "", f"expected a mapping, found {kind}"),))
+        problem = Problem(kustomization_file, "", f"expected a mapping, found {kind}")
+        return Source(problems=(problem,))
     labels = _plain_labels(kustomization.get("labels"))
     if not set(kustomization) <= PLAIN_KEYS or labels is None:
         return Source(rendered=True)

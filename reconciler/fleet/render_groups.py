@@ -13,7 +13,7 @@ from reconciler.core.config import RenderConfig
 from reconciler.core.problems import Problem
 from reconciler.fleet import render_cache
 from reconciler.fleet.model import Manifest
-from reconciler.fleet.render import FIX, Rendered, Renderer, find_renderer, render
+from reconciler.fleet.render import FIX, Rendered, find_renderer, render
 from reconciler.fleet.render_inputs import RenderInputs, kustomization_file, render_inputs
 
 

@@ -116,8 +116,8 @@ def render(renderer: Renderer, directory: Path, *, helm: bool) -> Rendered:
         return Rendered(error=first_lines(done.stderr.decode(errors="replace")))
     try:
         documents = list(yaml.load_all(done.stdout, Loader=_LOADER))
-    except yaml.YAMLError as error:
-        return Rendered(error=f"printed what is not YAML: {first_lines(str(error))}")
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
+        return Rendered(error=f"printed what cannot be read: {first_lines(str(error))}")
     objects = tuple(d for d in documents if isinstance(d, dict))
     return Rendered(objects=tuple(json.loads(json.dumps(o, default=str)) for o in objects))
 

@@ -493,7 +493,8 @@ def report_overlays_only(size: str, *, seed: int, repeat: int) -> str:
         f"Machine: {machine_line()}",
         "",
         f"Overlay variant of {size} (seed {seed}): rendered by {overlays['renderer']}, "
-        f"{overlays['groups']} groups judged, {overlays['moves']} moves planned, "
+        f"{overlays['groups']} groups judged, {overlays['moves']} moves planned "
+        f"({figures['pass']['moves']} on the plain fleet), "
         f"{overlays['render_problems']} render problems. Medians of {repeat} runs "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC).",
         "",

@@ -48,8 +48,7 @@ class TreeIds:
             meta, _, path = record.partition("\t")
             if path:
                 ids[path] = meta.split()[2]
-        dirty = [entry[3:] for entry in status.split("\0") if len(entry) > 3]
-        return cls(ids, dirty=dirty)
+        return cls(ids, dirty=_changed_paths(status))
 
     def tree(self, directory: str) -> str | None:
         """The directory's tree id, or None when it is not committed as it is on disk."""
@@ -57,6 +56,19 @@ class TreeIds:
         if any(path.startswith(prefix) or prefix.startswith(path + "/") for path in self._dirty):
             return None
         return self._ids.get(directory)
+
+
+def _changed_paths(status: str) -> list[str]:
+    """Every path `git status --porcelain -z` names: a rename's or copy's source too."""
+    records = iter(status.split("\0"))
+    paths: list[str] = []
+    for record in records:
+        if len(record) < 4:
+            continue
+        paths.append(record[3:])
+        if record[0] in "RC":
+            paths.append(next(records, ""))  # the source path follows, without a status
+    return paths
 
 
 def _git(root: Path, args: list[str]) -> str | None:

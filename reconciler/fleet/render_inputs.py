@@ -84,9 +84,12 @@ def render_inputs(
                     message = f"{entry!r} leads outside the fleet repo: it is not read"
                     problems.append(Problem(shown, field, message, line=line))
                     continue
-                target = target.resolve()
-                if not target.is_dir() or target in seen:
-                    continue
+                try:
+                    target = target.resolve()
+                    if not target.is_dir() or target in seen:
+                        continue
+                except OSError:
+                    continue  # kustomize says what is wrong with it, in its own words
                 seen.add(target)
                 todo.append(target)
                 if not target.is_relative_to(group_resolved):

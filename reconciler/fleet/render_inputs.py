@@ -11,6 +11,8 @@ stay inside the fleet repo and to be fetched from nowhere.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,6 @@ from reconciler.core.yaml_files import line_of, load_yaml_mapping
 from reconciler.fleet.plain_source import (
     KUSTOMIZATION,
     OTHER_KUSTOMIZATIONS,
-    inside,
     is_remote,
     remote_problem,
 )
@@ -52,13 +53,14 @@ def render_inputs(
 ) -> RenderInputs:
     """Follow a group's kustomization references; `parsed` shares loaded files between groups."""
     memo = parsed if parsed is not None else {}
-    root_resolved = root.resolve()
+    root_resolved = _resolved_root(root)
     group_resolved = group_dir.resolve()
     seen: set[Path] = {group_resolved}
     outside: set[str] = set()
     problems: list[Problem] = []
     helm = False
     todo = [group_resolved]
+    root_text, group_text = str(root_resolved), str(group_resolved)
     while todo and len(seen) < _MAX_DIRECTORIES:
         directory = todo.pop()
         found = kustomization_file(directory)
@@ -79,22 +81,48 @@ def render_inputs(
                 if is_remote(entry):
                     problems.append(remote_problem(shown, field, entry, line=line))
                     continue
-                target = directory / entry
-                if not inside(target, root_resolved):
+                # A file is kustomize's to check: its load restrictor keeps every file
+                # inside the kustomization's directory. Directories may lead anywhere.
+                path = os.path.join(directory, entry)
+                is_dir = os.path.isdir(path)
+                if not is_dir and not _climbs(entry):
+                    continue
+                real = _real(path)
+                if real is not None and not _under(real, root_text):
                     message = f"{entry!r} leads outside the fleet repo: it is not read"
                     problems.append(Problem(shown, field, message, line=line))
                     continue
-                try:
-                    target = target.resolve()
-                    if not target.is_dir() or target in seen:
-                        continue
-                except OSError:
-                    continue  # kustomize says what is wrong with it, in its own words
-                seen.add(target)
-                todo.append(target)
-                if not target.is_relative_to(group_resolved):
-                    outside.add(target.relative_to(root_resolved).as_posix())
+                if real is None or not is_dir or Path(real) in seen:
+                    continue
+                seen.add(Path(real))
+                todo.append(Path(real))
+                if not _under(real, group_text):
+                    outside.add(Path(real).relative_to(root_resolved).as_posix())
     return RenderInputs(directories=tuple(sorted(outside)), problems=tuple(problems), helm=helm)
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved_root(root: Path) -> Path:
+    """The repo's real path, resolved once for all its groups rather than once per group."""
+    return root.resolve()
+
+
+def _climbs(entry: str) -> bool:
+    """Whether an entry may lead out of its directory (absolute, or through "..")."""
+    return entry.startswith("/") or ".." in entry.split("/")
+
+
+def _real(path: str) -> str | None:
+    """The path with symbolic links resolved, or None when it cannot be."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def _under(path: str, directory: str) -> bool:
+    """Whether a resolved path is the directory or inside it."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _load(path: Path, *, root: Path, memo: dict[Path, Any]) -> Any:

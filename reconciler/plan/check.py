@@ -171,8 +171,10 @@ def _judge(
         free=total_free(state.nodes, free),
         rollouts=rollouts,
     )
-    beside = "beside the current pods" if own else "on it"
     shown = sorted(base.surge.keys() - {"pods"})
+    bound = [p.shape for p in own if p.node and p.phase not in ("Succeeded", "Failed")]
+    held = _amounts(requests_summed(bound), shown) if bound else ""
+    beside = f"beside the {held} its current pods hold" if bound else "on it"
     needs = f"the {len(new)} new pod(s) need {_amounts(base.surge, shown)} at once {beside}"
     has = f"{group.cluster} has {_amounts(base.free, shown)} free"
     if fit.fits:

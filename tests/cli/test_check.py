@@ -78,7 +78,7 @@ def test_raising_the_ray_workers_will_stall_with_the_numbers(fleet: Path, snapsh
     assert "ray-pred (changed, on onprem): WILL STALL" in out
     # The new RayCluster (head 2.5 CPU with the autoscaler, 2 workers of 6) beside the old one:
     # onprem has 2.4 + 1.8 CPU free, and the head needs 0.1 CPU more than the best node has.
-    assert "the 3 new pod(s) need 14.5 CPU / 56.5Gi at once beside the current pods" in out
+    assert "the 3 new pod(s) need 14.5 CPU / 56.5Gi at once beside the 10.5 CPU / 40.5Gi" in out
     assert "onprem has 4.2 CPU / 53.17Gi free" in out
     assert "short 0.1 CPU on the best node (onprem-node-1)" in out
     assert "would move ray-pred to cloud (fits one copy" in out

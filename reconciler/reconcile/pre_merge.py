@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tempfile
 from collections.abc import Collection
 from pathlib import Path
 
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
-from reconciler.gitrepo.tree_export import export_tree
+from reconciler.gitrepo.commit_checkout import checked_out
 from reconciler.plan.check import CheckReport, changed_groups, check_change
 from reconciler.reconcile.status_source import StatusReader, read_states
 
@@ -37,11 +36,10 @@ def check_refs(
 
     The clusters' status is read only when some group changed.
     """
-    with tempfile.TemporaryDirectory(prefix="placement-check-") as scratch:
-        export_tree(repo, base, into=Path(scratch) / "base")
-        head_sha = export_tree(repo, head, into=Path(scratch) / "head")
-        before = read_fleet(Path(scratch) / "base")
-        after = read_fleet(Path(scratch) / "head")
+    with checked_out(repo, base) as (tree, _):
+        before = read_fleet(tree)
+    with checked_out(repo, head) as (tree, head_sha):
+        after = read_fleet(tree)
     states = read_states(status, after.config, now=now) if changed_groups(before, after) else {}
     report = check_change(before, after, states, now=now, zero_downtime_off=zero_downtime_off)
     return PreMergeCheck(report=report, head=after, head_sha=head_sha)

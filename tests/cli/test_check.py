@@ -178,3 +178,31 @@ def unpaced_client(credential: GitHubCredential, *, base_url: str) -> Github:
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
+
+
+def test_a_group_that_waits_for_capacity_is_told_it_will_not_be_moved(
+    fleet: Path, snapshots: Path
+) -> None:
+    deployment = "clusters/onprem/groups/batch-etl/deployment.yaml"
+    head = branch(fleet, "more-etl", {deployment: ("replicas: 3", "replicas: 4")})
+
+    code, out = check(fleet, head, snapshots, "-o", "json")
+
+    (etl,) = json.loads(out)["groups"]
+    assert (etl["verdict"], code) == ("will stall", 1)
+    assert etl["rollouts"][0]["newPods"] == 1  # scaled: only the fourth replica is new
+    assert etl["afterMerge"].startswith("the reconciler would not move it (skipCapacityRelocate")
+
+
+def test_a_removed_group_frees_its_room(fleet: Path, snapshots: Path) -> None:
+    git(fleet, "switch", "-q", "-c", "retire-web")
+    git(fleet, "rm", "-q", "-r", "clusters/cloud/groups/web-frontend")
+    path = fleet / "clusters/cloud/groups/kustomization.yaml"
+    path.write_text(path.read_text().replace("resources:\n  - web-frontend", "resources: []"))
+    commit_all(fleet, "web-frontend: retired")
+    git(fleet, "switch", "-q", "main")
+
+    code, out = check(fleet, "retire-web", snapshots)
+
+    assert code == 0
+    assert "web-frontend (removed, on cloud): FITS" in out

@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.cli import check as check_command
 from reconciler.cli import commands
 from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_USAGE, exit_code
 from reconciler.core import schema as schema_module
@@ -73,9 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--story",
-        choices=("relocate", "failback", "make-before-break"),
+        choices=("relocate", "failback", "make-before-break", "check"),
         default="relocate",
-        help="relocate (the seed, one pass), failback, or make-before-break (several passes)",
+        help="relocate (the seed, one pass), failback, or make-before-break (several "
+        "passes), or check (the seed's upgrade caught on its pull request, before the merge)",
     )
     demo.set_defaults(handler=commands.demo)
 
@@ -122,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     _offline_argument(explain)
     explain.set_defaults(handler=commands.explain)
 
+    check_parser = sub.add_parser(
+        "check", help="pre-merge capacity check of a change: will each touched group fit?"
+    )
+    _check_arguments(check_parser)
+    check_parser.set_defaults(handler=check_command.check)
+
     schema = sub.add_parser("schema", help="write JSON Schema for fleet.yaml and placement.yaml")
     schema.add_argument(
         "-o", "--output", type=Path, help="directory for the two schema files (default: print)"
@@ -139,6 +147,36 @@ def _parser() -> argparse.ArgumentParser:
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )
     return parser
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help="fleet repo: a local git checkout")
+    parser.add_argument("--base", required=True, help="the commit the change starts from")
+    parser.add_argument("--head", required=True, help="the commit of the change")
+    _status_arguments(parser)
+    parser.add_argument("-o", "--output", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument(
+        "--fail-on",
+        default=check_command.DEFAULT_FAIL_ON.replace(" ", "-"),
+        metavar="VERDICTS",
+        help="verdicts that fail the check, by commas: fits, will-stall, fits-nowhere, "
+        "unknown, or none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--zero-downtime-off",
+        action="append",
+        default=[],
+        metavar="CLUSTER",
+        help="the KubeRay operator on CLUSTER runs with ENABLE_ZERO_DOWNTIME=false "
+        "(repeatable; the operator's environment is not part of a cluster's status)",
+    )
+    parser.add_argument(
+        "--pr",
+        type=int,
+        metavar="NUMBER",
+        help="comment on this pull request and set the placement/capacity status "
+        "(default: the pull request of GITHUB_EVENT_PATH; needs a GitHub credential)",
+    )
 
 
 def _repo_arguments(parser: argparse.ArgumentParser) -> None:

@@ -67,6 +67,16 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     """Run the demo end to end; 0 when the story ended as told (the relocation committed)."""
     scenario = yaml.safe_load((DEMO_DIR / "scenario.yaml").read_text(encoding="utf-8"))
     now = dt.datetime.fromisoformat(str(scenario["now"]).replace("Z", "+00:00"))
+    if story == "check":
+        from reconciler.demo.check_story import run_check_story
+
+        return run_check_story(
+            out=out,
+            workdir=workdir,
+            build=lambda base: build_fleet_repo(base, when=now - dt.timedelta(days=1)),
+            demo_dir=DEMO_DIR,
+            scenario_now=now,
+        )
     if story != "relocate":
         from reconciler.demo.stories import run_story
 

@@ -749,3 +749,27 @@ def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
 def _stuck_since(health: Health) -> dt.datetime:
     times = [s.since for s in health.stuck_pods if s.since is not None]
     return min(times) if times else dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def relocation_of(
+    group: Group, *, fleet: Fleet, states: Mapping[str, ClusterState], now: dt.datetime
+) -> tuple[tuple[Candidate, ...], Candidate | None, tuple[str, ...]]:
+    """Where a pass would move the group were it stuck now: the candidates, the choice (None:
+    no other cluster fits one copy) and the guards that would hold the move back."""
+    declared = declared_objects(fleet.groups)
+    known = {name: s for name, s in states.items() if s.known}
+    context = _Pass(
+        fleet=fleet,
+        capacity=_Capacity(
+            states=known, free={name: free_on_nodes(s) for name, s in known.items()}
+        ),
+        pods={name: pods_by_group(state, declared) for name, state in known.items()},
+        now=now,
+        proposed={},
+        vetoes={},
+        home_streaks={},
+    )
+    demand = group_demand(group)
+    candidates = _candidates(group, demand, context=context)
+    candidates, target = _placed_target(group, demand, candidates, context=context)
+    return candidates, target, _guards(group, demand, now=now, last_move=None)

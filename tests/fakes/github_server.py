@@ -137,7 +137,7 @@ class FakeGitHub:
 
     def hold_open_lookups(self, parties: int) -> None:
         """The next `parties` look-ups of open PRs by head wait for each other, then answer."""
-        self._lookup_barrier = threading.Barrier(parties, timeout=5)
+        self._lookup_barrier = threading.Barrier(parties, timeout=30)
 
     def open_pull(
         self, *, head: str, title: str, body: str, user: str = "alice", base: str = "main"

@@ -211,6 +211,8 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
         "guards": list(decision.guards),
         "strategy": decision.strategy or None,
         "landing": _landing_json(decision.landing),
+        # Which rule found the group's live pods: the GitOps engine's tracking or identity.
+        "membership": dict(decision.membership),
     }
 
 

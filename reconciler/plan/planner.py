@@ -37,7 +37,14 @@ from reconciler.plan.landing import (
     judge_landing,
     own_objects,
 )
-from reconciler.plan.membership import declared_objects, pods_by_group
+from reconciler.plan.membership import (
+    Members,
+    Owners,
+    declared_objects,
+    members,
+    objects_by_group,
+    owners_for,
+)
 from reconciler.plan.phases import (
     RayClusterStatus,
     phase_verdict,
@@ -76,6 +83,8 @@ class Decision:
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
     strategy: str = ""  # moves: which strategy and why, in plain words
     landing: Landing | None = None  # the landing states: since when, until when, the evidence
+    # How its pods on its cluster were found to be its own: (rule, pods) per membership rule.
+    membership: tuple[tuple[str, int], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +199,9 @@ def make_plan(
     proposed = proposed or {}
     declared = declared_objects(fleet.groups)
     known = {name: s for name, s in states.items() if s.known}
-    pods = {name: pods_by_group(state, declared) for name, state in known.items()}
+    owners = {name: owners_for(name, declared=declared, engines=fleet.engines) for name in known}
+    found = {name: members(state, owners[name]) for name, state in known.items()}
+    pods = {name: m.pods for name, m in found.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
@@ -238,6 +249,7 @@ def make_plan(
         fleet=fleet,
         capacity=capacity,
         pods=pods,
+        owners=owners,
         now=now,
         proposed=proposed,
         vetoes=vetoes or {},
@@ -251,7 +263,10 @@ def make_plan(
             last_move=last_moves.get(group.name),
             demand=demands[group.name],
         )
-    ordered = tuple(decisions[g.name] for g in sorted(fleet.groups, key=lambda g: g.name))
+    ordered = tuple(
+        _with_membership(decisions[g.name], found.get(g.cluster))
+        for g in sorted(fleet.groups, key=lambda g: g.name)
+    )
     clusters = tuple(
         ClusterSummary(
             name=c.name,
@@ -266,6 +281,14 @@ def make_plan(
     return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
 
 
+def _with_membership(decision: Decision, found: Members | None) -> Decision:
+    """The decision with the rules that matched its group's pods on its cluster."""
+    rules = found.rules.get(decision.group) if found is not None else None
+    if not rules:
+        return decision
+    return dataclasses.replace(decision, membership=tuple(sorted(rules.items())))
+
+
 @dataclasses.dataclass(frozen=True)
 class _Pass:
     """What every decision of one pass shares."""
@@ -273,6 +296,7 @@ class _Pass:
     fleet: Fleet
     capacity: _Capacity
     pods: Mapping[str, Mapping[str, list[Pod]]]
+    owners: Mapping[str, Owners]
     now: dt.datetime
     proposed: Mapping[str, str]
     vetoes: Mapping[str, Sequence[Veto]]
@@ -281,15 +305,25 @@ class _Pass:
     asks: dict[str, tuple[Needs, tuple[ShapeKey, ...]]] = dataclasses.field(default_factory=dict)
     # Per cluster, its objects by identity (kind, namespace, name), indexed when first asked.
     identities: dict[str, ObjectIndex] = dataclasses.field(default_factory=dict)
+    # Per cluster, its objects by the group the engines' tracking names, when first asked.
+    tracked: dict[str, dict[str, list[KubeObject]]] = dataclasses.field(default_factory=dict)
 
     def objects_of(self, group: Group) -> list[KubeObject]:
-        """The live objects on the group's cluster that the group declares."""
-        index = self.identities.get(group.cluster)
+        """The live objects on the group's cluster that the group declares or the engine
+        tracks as the group's."""
+        cluster = group.cluster
+        index = self.identities.get(cluster)
         if index is None:
-            index = self.identities[group.cluster] = index_objects(
-                self.capacity.states[group.cluster].objects
-            )
-        return own_objects(group, index)
+            index = self.identities[cluster] = index_objects(self.capacity.states[cluster].objects)
+        tracked = self.tracked.get(cluster)
+        if tracked is None:
+            state = self.capacity.states[cluster]
+            tracked = self.tracked[cluster] = objects_by_group(state, self.owners[cluster])
+        own = own_objects(group, index)
+        seen = {(o.kind, o.namespace, o.name) for o in own}
+        return own + [
+            o for o in tracked.get(group.name, ()) if (o.kind, o.namespace, o.name) not in seen
+        ]
 
 
 def _decide(

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.core.config import format_duration
 from reconciler.fleet.model import Group
+from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import amounts, policy_summary
 from reconciler.plan.fit import eligible, explain_short, free_on_nodes
@@ -44,10 +45,16 @@ def explain_group(
     if open_pull_request:
         lines.append(f"  open pull request: {open_pull_request}")
     lines += _stuck(decision, now=now)
-    demand = decision.demand or group_demand(group)
+    demand = decision.demand or group_demand(group, live=live_scale(states.get(group.cluster)))
     lines += ["", f"Demand, one copy: {len(demand.shapes)} pods, {amounts(demand.total)}"]
     for shape, count in _distinct(demand.shapes):
         lines.append(f"  {count} x {_shape_label(shape)}: {amounts(shape.requests)}")
+    for _, shape in demand.daemon_sets:
+        lines.append(
+            f"  plus, on each node it runs on, {shape.name.removesuffix(' on')} (DaemonSet): "
+            f"{amounts(shape.requests)}"
+        )
+    lines += [f"  note: {note}" for note in demand.notes]
     for problem in demand.problems:
         lines.append(f"  problem: {problem}")
     lines += ["", "Clusters:"]

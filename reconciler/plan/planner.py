@@ -13,7 +13,9 @@ from typing import Any
 from reconciler.core.config import ClusterConfig, format_duration
 from reconciler.core.problems import Problem
 from reconciler.fleet.model import Fleet, Group
+from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.choice import Candidate, headroom, pick_target
+from reconciler.plan.daemon_sets import demand_on
 from reconciler.plan.demand import Demand, group_demand
 from reconciler.plan.failback import PASSES_NEEDED, fits_home, home_of
 from reconciler.plan.fit import (
@@ -205,7 +207,11 @@ def make_plan(
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
-    demands = {group.name: group_demand(group) for group in fleet.groups}
+    # Deployments that leave replicas to an HPA count what their current cluster runs.
+    scales = {name: live_scale(state) for name, state in known.items()}
+    demands = {
+        group.name: group_demand(group, live=scales.get(group.cluster)) for group in fleet.groups
+    }
     for demand in demands.values():
         problems += demand.problems
     decisions: dict[str, Decision] = {}
@@ -396,7 +402,8 @@ def _decide(
             guards=("no other allowed cluster fits one copy",),
             summary=f"{what} on {group.cluster}; no other allowed cluster fits one copy",
         )
-    capacity.take(target.cluster, demand.shapes, placements=target.placements)
+    placed = demand_on(demand, capacity.states[target.cluster].nodes)
+    capacity.take(target.cluster, placed.shapes, placements=target.placements)
     choice = _strategy(group, context=context)
     return Decision(
         **base,
@@ -478,8 +485,9 @@ def _failback(
         return Decision(**base, action="stay", summary=f"{stay}; {home}'s status is unknown")
     free, _ = _room_for(group, home, context=context)
     margin = group.policy.failback_margin
+    there = demand_on(demand, state.nodes)
     fit = fits_home(
-        demand, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
+        there, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
     )
     detail = (
         f"fits with a {margin:.0%} margin ({len(fit.placements)} pods)"
@@ -510,7 +518,7 @@ def _failback(
             guards=guards,
             summary=f"{stay}; {home} fits again, not yet: {guards[0]}",
         )
-    context.capacity.take(home, demand.shapes, placements=fit.placements)
+    context.capacity.take(home, there.shapes, placements=fit.placements)
     choice = _strategy(group, context=context)
     return Decision(
         **decided,
@@ -560,7 +568,7 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
         )
     health = target_health(
         context.pods[target].get(group.name, []),
-        expected=len(demand.shapes),
+        expected=len(demand_on(demand, state.nodes).shapes),
         ray_services=_ray_services(group, state),
         ray_workers=ray_worker_shapes(demand.shapes),
         ray_clusters=_ray_clusters(group, state),
@@ -693,13 +701,16 @@ def _candidate(
     """A known cluster's verdict for the group: a sure one when `sure` and the bound allows."""
     capacity, cluster = context.capacity, config.name
     nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
+    # A DaemonSet's pods depend on the cluster's nodes: such a demand is the cluster's own.
+    here = demand_on(demand, nodes)
     # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
     free, own = _room_for(group, cluster, context=context)
     rankings = None if own else capacity.rankings_of(cluster)
-    asks = context.asks.get(group.name)
+    asks = context.asks.get(group.name) if here is demand else None
     if asks is None:
-        needs = needs_of(demand.shapes, filter_ids=capacity.filter_ids)
-        asks = context.asks[group.name] = (needs, shape_keys_of(demand.shapes))
+        asks = (needs_of(here.shapes, filter_ids=capacity.filter_ids), shape_keys_of(here.shapes))
+        if here is demand:
+            context.asks[group.name] = asks
     needs, keys = asks
     fit = None
     if sure and rankings is not None and rankings.names_unique(nodes):
@@ -708,7 +719,7 @@ def _candidate(
         )
     if fit is None:
         fit = fits_group(
-            demand.shapes,
+            here.shapes,
             cluster=cluster,
             nodes=nodes,
             free=free,
@@ -718,7 +729,7 @@ def _candidate(
         )
     if not fit.fits:
         return Candidate(cluster, fits=False, detail=fit.short)
-    pods = len(demand.shapes)
+    pods = len(here.shapes)
     if fit.placed:
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"

@@ -204,6 +204,9 @@ def make_plan(
     owners = {name: owners_for(name, declared=declared, engines=fleet.engines) for name in known}
     found = {name: members(state, owners[name]) for name, state in known.items()}
     pods = {name: m.pods for name, m in found.items()}
+    # Objects the engines' tracking names as a group's (a RayService in a namespace the
+    # manifests do not say, say), per cluster.
+    tracked = {name: objects_by_group(state, owners[name]) for name, state in known.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
@@ -241,7 +244,7 @@ def make_plan(
             continue
         health = judge(
             pods[group.cluster].get(group.name, []),
-            ray_services=_ray_services(group, state),
+            ray_services=_ray_services(group, state, tracked=tracked[group.cluster]),
             now=now,
             grace=group.policy.pending_grace_period,
         )
@@ -256,6 +259,7 @@ def make_plan(
         capacity=capacity,
         pods=pods,
         owners=owners,
+        tracked=tracked,
         now=now,
         proposed=proposed,
         vetoes=vetoes or {},
@@ -303,6 +307,8 @@ class _Pass:
     capacity: _Capacity
     pods: Mapping[str, Mapping[str, list[Pod]]]
     owners: Mapping[str, Owners]
+    # Per cluster, its objects by the group the engines' tracking names.
+    tracked: Mapping[str, Mapping[str, list[KubeObject]]]
     now: dt.datetime
     proposed: Mapping[str, str]
     vetoes: Mapping[str, Sequence[Veto]]
@@ -311,8 +317,6 @@ class _Pass:
     asks: dict[str, tuple[Needs, tuple[ShapeKey, ...]]] = dataclasses.field(default_factory=dict)
     # Per cluster, its objects by identity (kind, namespace, name), indexed when first asked.
     identities: dict[str, ObjectIndex] = dataclasses.field(default_factory=dict)
-    # Per cluster, its objects by the group the engines' tracking names, when first asked.
-    tracked: dict[str, dict[str, list[KubeObject]]] = dataclasses.field(default_factory=dict)
 
     def objects_of(self, group: Group) -> list[KubeObject]:
         """The live objects on the group's cluster that the group declares or the engine
@@ -321,15 +325,7 @@ class _Pass:
         index = self.identities.get(cluster)
         if index is None:
             index = self.identities[cluster] = index_objects(self.capacity.states[cluster].objects)
-        tracked = self.tracked.get(cluster)
-        if tracked is None:
-            state = self.capacity.states[cluster]
-            tracked = self.tracked[cluster] = objects_by_group(state, self.owners[cluster])
-        own = own_objects(group, index)
-        seen = {(o.kind, o.namespace, o.name) for o in own}
-        return own + [
-            o for o in tracked.get(group.name, ()) if (o.kind, o.namespace, o.name) not in seen
-        ]
+        return _with_tracked(own_objects(group, index), self.tracked[cluster].get(group.name, ()))
 
 
 def _decide(
@@ -549,8 +545,8 @@ def _strategy(group: Group, *, context: _Pass) -> StrategyChoice:
     return choose_strategy(
         group.policy.strategy,
         pods=context.pods[group.cluster].get(group.name, []),
-        ray_services=_ray_services(group, state),
-        ray_clusters=_ray_clusters(group, state),
+        ray_services=_ray_services(group, state, tracked=context.tracked[group.cluster]),
+        ray_clusters=_ray_clusters(group, state, tracked=context.tracked[group.cluster]),
         declared_ray_clusters=[m.name for m in group.manifests if m.kind == "RayCluster"],
     )
 
@@ -569,9 +565,9 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
     health = target_health(
         context.pods[target].get(group.name, []),
         expected=len(demand_on(demand, state.nodes).shapes),
-        ray_services=_ray_services(group, state),
+        ray_services=_ray_services(group, state, tracked=context.tracked[target]),
         ray_workers=ray_worker_shapes(demand.shapes),
-        ray_clusters=_ray_clusters(group, state),
+        ray_clusters=_ray_clusters(group, state, tracked=context.tracked[target]),
     )
     marker = group.policy.move_in_progress
     verdict, words = phase_verdict(
@@ -776,14 +772,28 @@ def _not_movable_summary(health: Health, group: Group, *, now: dt.datetime) -> s
     )
 
 
-def _ray_services(group: Group, state: ClusterState) -> list[KubeObject]:
+def _with_tracked(own: list[KubeObject], tracked: Sequence[KubeObject]) -> list[KubeObject]:
+    """The objects found by identity, then those only the engines' tracking found."""
+    seen = {(o.kind, o.namespace, o.name) for o in own}
+    return own + [o for o in tracked if (o.kind, o.namespace, o.name) not in seen]
+
+
+def _ray_services(
+    group: Group, state: ClusterState, *, tracked: Mapping[str, Sequence[KubeObject]]
+) -> list[KubeObject]:
+    """The group's RayServices on a cluster: declared by identity, or tracked as its."""
     names = {(m.namespace, m.name) for m in group.manifests if m.kind == "RayService"}
-    return [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+    own = [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+    mine = [o for o in tracked.get(group.name, ()) if o.kind == "RayService"]
+    return _with_tracked(own, mine)
 
 
-def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
+def _ray_clusters(
+    group: Group, state: ClusterState, *, tracked: Mapping[str, Sequence[KubeObject]]
+) -> list[RayClusterStatus]:
     """The status of the RayClusters in the group's namespaces (matched to pods by name)."""
     namespaces = {m.namespace for m in group.manifests}
+    namespaces |= {o.namespace for o in tracked.get(group.name, ())}
     return [
         ray_cluster_status(o)
         for o in state.objects

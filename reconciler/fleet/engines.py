@@ -3,9 +3,10 @@
 Argo CD writes its Application's name on what it applies (the tracking-id annotation, or
 the app.kubernetes.io/instance label); the Application names come from the ApplicationSet
 template (`{{index .path.segments 1}}-{{.path.basename}}` in repo-template), evaluated for
-every group directory. Flux labels what a Kustomization applies with its name and
-namespace; a Kustomization is a group's when it keeps only that group (repo-template's
-`group-<group>`, with its label-selector patch) or builds only that group's directory.
+every group directory the reader found that a generator selects. Flux labels what a
+Kustomization applies with its name and namespace; a Kustomization is a group's when it
+keeps only that group (repo-template's `group-<group>`, with its label-selector patch) or
+builds only that group's directory.
 Unreadable bootstrap files give no names here: `validate` reports them, and membership
 falls back to the objects' identity.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from reconciler.core.problems import InputError
 from reconciler.core.yaml_files import load_yaml_documents
-from reconciler.fleet.appset import generated_applications
+from reconciler.fleet.appset import ApplicationNamer
 from reconciler.fleet.flux import FluxKustomization
 from reconciler.fleet.model import EngineNames, Fleet
 
@@ -36,20 +37,32 @@ def with_engine_names(fleet: Fleet, *, root: Path) -> Fleet:
 def engine_names(root: Path, *, fleet: Fleet) -> EngineNames:
     """Argo CD Application names and per-group Flux Kustomizations, each mapped to its group."""
     groups = {group.name for group in fleet.groups}
-    return EngineNames(argo_apps=_argo_apps(root, groups=groups), flux=_flux(root, groups=groups))
+    return EngineNames(argo_apps=_argo_apps(root, fleet=fleet), flux=_flux(root, groups=groups))
 
 
-def _argo_apps(root: Path, *, groups: set[str]) -> dict[str, str]:
+def _argo_apps(root: Path, *, fleet: Fleet) -> dict[str, str]:
+    namers = [
+        ApplicationNamer.of(doc)
+        for doc in _documents(root / "bootstrap" / "argocd", root=root)
+        if doc.get("kind") == "ApplicationSet"
+    ]
     apps: dict[str, str] = {}
-    for doc in _documents(root / "bootstrap" / "argocd", root=root):
-        if doc.get("kind") != "ApplicationSet":
-            continue
-        for app in generated_applications(doc, root=root):
-            found = _GROUP_DIRECTORY.fullmatch(app.directory)
-            # A name this evaluator could not compute is not trusted.
-            if found and found.group(2) in groups and app.name and not app.unknown:
-                apps[app.name] = found.group(2)
+    for directory, group in _group_directories(fleet) if namers else ():
+        for namer in namers:
+            name = namer.name_of(directory)
+            if name:
+                apps[name] = group
     return apps
+
+
+def _group_directories(fleet: Fleet) -> list[tuple[str, str]]:
+    """Every group directory in the tree: a make-before-break copy's too."""
+    found = []
+    for group in fleet.groups:
+        found.append((group.path.strip("/"), group.name))
+        if group.moving_to:
+            found.append((f"clusters/{group.moving_to}/groups/{group.name}", group.name))
+    return found
 
 
 def _flux(root: Path, *, groups: set[str]) -> dict[str, dict[tuple[str, str], str]]:

@@ -68,3 +68,27 @@ def test_an_unreadable_bootstrap_gives_no_names(fleet: Path) -> None:
     apps, flux = names_of(fleet)
 
     assert apps == {} and "cloud" not in flux and len(flux["onprem"]) == 3
+
+
+def test_the_namer_follows_the_generators_and_trusts_only_known_actions() -> None:
+    from reconciler.fleet.appset import ApplicationNamer
+
+    def appset(name: str) -> dict[str, object]:
+        directories = [
+            {"path": "clusters/*/groups/*"},
+            {"path": "clusters/lab/groups/*", "exclude": True},
+        ]
+        return {
+            "kind": "ApplicationSet",
+            "spec": {
+                "generators": [{"git": {"directories": directories}}],
+                "template": {"metadata": {"name": name}},
+            },
+        }
+
+    namer = ApplicationNamer.of(appset("{{index .path.segments 1}}-{{.path.basename}}"))
+    assert namer.name_of("clusters/onprem/groups/ray-pred") == "onprem-ray-pred"
+    assert namer.name_of("clusters/lab/groups/ray-pred") == ""  # excluded
+    assert namer.name_of("bases/ray-pred") == ""  # not generated
+    unknown = ApplicationNamer.of(appset("{{.path.basename | upper}}"))
+    assert unknown.name_of("clusters/onprem/groups/ray-pred") == ""

@@ -11,8 +11,8 @@ from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import amounts, policy_summary
 from reconciler.plan.fit import eligible, explain_short, free_on_nodes
-from reconciler.plan.membership import RULE_WORDS
 from reconciler.plan.planner import Decision
+from reconciler.plan.tracking import RULE_WORDS
 from reconciler.status.model import ClusterState, Node
 from reconciler.workloads.shapes import PodShape
 

@@ -39,14 +39,7 @@ from reconciler.plan.landing import (
     judge_landing,
     own_objects,
 )
-from reconciler.plan.membership import (
-    Members,
-    Owners,
-    declared_objects,
-    members,
-    objects_by_group,
-    owners_for,
-)
+from reconciler.plan.membership import Members, declared_objects, members
 from reconciler.plan.phases import (
     RayClusterStatus,
     phase_verdict,
@@ -57,6 +50,7 @@ from reconciler.plan.phases import (
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.tracking import Owners, objects_by_group, owners_for
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 

@@ -10,15 +10,15 @@ import pytest
 
 from reconciler.fleet.model import EngineNames, Group
 from reconciler.plan.explain import plan_json
-from reconciler.plan.membership import (
+from reconciler.plan.membership import members
+from reconciler.plan.planner import Plan, make_plan
+from reconciler.plan.tracking import (
     ARGOCD_INSTANCE_LABEL,
     ARGOCD_TRACKING_ID,
     FLUX_LABELS,
     IDENTITY,
     Owners,
-    members,
 )
-from reconciler.plan.planner import Plan, make_plan
 from reconciler.status.model import KubeObject, Pod
 
 from .builders import (

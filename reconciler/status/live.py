@@ -54,6 +54,8 @@ RESOURCES = (
     Resource("ReplicaSet", "apps/v1", "replicasets", "list_replica_set_for_all_namespaces"),
     Resource("Deployment", "apps/v1", "deployments", "list_deployment_for_all_namespaces"),
     Resource("StatefulSet", "apps/v1", "statefulsets", "list_stateful_set_for_all_namespaces"),
+    # A DaemonSet's pods reach it as their owner: read, its Argo CD or Flux marks count.
+    Resource("DaemonSet", "apps/v1", "daemonsets", "list_daemon_set_for_all_namespaces"),
     Resource("Job", "batch/v1", "jobs", "list_job_for_all_namespaces"),
     # What an HPA keeps a Deployment at, for Deployments that leave replicas to it.
     Resource(

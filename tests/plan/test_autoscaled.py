@@ -119,3 +119,29 @@ def test_a_group_the_hpa_scaled_up_no_longer_fits_where_its_manifest_would() -> 
     # Four live replicas (8 CPU) do not fit in cloud's 6 CPU; the manifest alone said one.
     assert decide(4) == ("report", "", 4)
     assert decide(2) == ("move", "cloud", 2)
+
+
+def test_explain_tells_where_the_count_came_from() -> None:
+    from reconciler.plan.explain_group import explain_group
+
+    stuck = deployment_pods(
+        "web",
+        namespace="shop",
+        count=3,
+        cpu="2",
+        unschedulable=CAPACITY_MESSAGE,
+        since=minutes_ago(10),
+    )
+    states = {
+        "onprem": cluster_state("onprem", [node("o1", cpu="1")], stuck, [live_deployment(3)]),
+        "cloud": cluster_state("cloud", [node("c1", cpu="8")]),
+    }
+    web = autoscaled()
+    decided = make_plan(fleet(("onprem", "cloud"), [web]), states, now=NOW).decisions[0]
+
+    told = explain_group(web, decided, states=states, now=NOW)
+
+    assert "Demand, one copy: 3 pods, 6 CPU" in told
+    assert (
+        "note: Deployment shop/web leaves replicas to an HPA: 3 from the live Deployment's" in told
+    )

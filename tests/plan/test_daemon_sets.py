@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.fleet.model import Group
 from reconciler.plan.daemon_sets import demand_on, pods_per_node
 from reconciler.plan.demand import group_demand
+from reconciler.plan.explain import plan_json
 from reconciler.plan.fit import fits_group, free_on_nodes
 from reconciler.plan.planner import Plan, make_plan
 from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
@@ -125,7 +126,9 @@ def test_the_demand_differs_per_target_cluster() -> None:
     big = cluster_state("big", big_nodes, [pod("busy", cpu="7500m", node="big-3")])
     small = cluster_state("small", [node("small-1", cpu="4"), node("small-2", cpu="4")])
 
-    decided = plan({"big": big, "small": small}).decisions[0]
+    result = plan({"big": big, "small": small})
+    decided = result.decisions[0]
+    assert plan_json(result)["decisions"][0]["demand"]["perNode"] == ["ops/agent"]
 
     by_cluster = {c.cluster: c for c in decided.candidates}
     assert not by_cluster["big"].fits

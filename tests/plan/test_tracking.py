@@ -303,3 +303,21 @@ def test_explain_says_which_rule_found_the_pods() -> None:
         "members:   2 pod(s) by Flux's kustomize.toolkit.fluxcd.io/name and /namespace labels"
         in told
     )
+
+
+def test_daemon_set_pods_reach_their_tracked_daemon_set() -> None:
+    agent = KubeObject(
+        kind="DaemonSet", namespace="prod", name="agent", uid="ds-1", labels={**FLUX, **FLUX_NS}
+    )
+    pods = [
+        pod(
+            f"agent-{n}", namespace="prod", node=n, owners=[owner("DaemonSet", "agent", uid="ds-1")]
+        )
+        for n in ("n1", "n2")
+    ]
+
+    found = members(
+        cluster_state("onprem", [], pods, [agent]), Owners({}, flux=ENGINES.flux["onprem"])
+    )
+
+    assert found.rules == {"web": {FLUX_LABELS: 2}}

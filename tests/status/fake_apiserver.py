@@ -28,6 +28,7 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "replicasets": ("ReplicaSet", "apps/v1", "/apis/apps/v1/replicasets"),
     "deployments": ("Deployment", "apps/v1", "/apis/apps/v1/deployments"),
     "statefulsets": ("StatefulSet", "apps/v1", "/apis/apps/v1/statefulsets"),
+    "daemonsets": ("DaemonSet", "apps/v1", "/apis/apps/v1/daemonsets"),
     "jobs": ("Job", "batch/v1", "/apis/batch/v1/jobs"),
     "horizontalpodautoscalers": (
         "HorizontalPodAutoscaler",

@@ -45,6 +45,7 @@ def objects() -> list[dict[str, object]]:
             labels=FLUX,
         ),
         workload("Deployment", "api"),
+        workload("DaemonSet", "agent", labels=FLUX),
         workload("ReplicaSet", "web-5d9", owned_by=owner("Deployment", "web")),
         pod("web-5d9-a", node_name="east-1", owned_by=owner("ReplicaSet", "web-5d9")),
         autoscaler("web", target="web", min_replicas=3),
@@ -65,6 +66,8 @@ def check(state: ClusterState) -> None:
     assert by_name[("HorizontalPodAutoscaler", "api")].min_replicas is None
     assert by_name[("ReplicaSet", "web-5d9")].replicas is None
     assert state.pods[0].tracking_id == ""
+    agent = by_name[("DaemonSet", "agent")]
+    assert agent.labels["kustomize.toolkit.fluxcd.io/name"] == "group-web"
 
 
 def test_the_live_reader_reads_autoscalers_replicas_and_tracking(fleet: FakeFleet) -> None:

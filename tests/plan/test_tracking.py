@@ -253,8 +253,8 @@ def test_ray_pods_reach_a_tracked_ray_service() -> None:
 
 
 def test_generated_config_maps_with_hashed_names_do_not_confuse_membership() -> None:
-    # configMapGenerator names web-settings-<hash>; a new render has a new hash. Pods are
-    # matched through their owners, never through the ConfigMaps they mount.
+    # configMapGenerator / secretGenerator name web-settings-<hash>; a new render has a new
+    # hash. Pods are matched through their owners, never through what they mount.
     config = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -267,7 +267,14 @@ def test_generated_config_maps_with_hashed_names_do_not_confuse_membership() -> 
         cpu="2",
         volumes=[{"name": "settings", "configMap": {"name": "web-settings-g5t8b2dk4h"}}],
     )
-    web = group("web", "onprem", [config, deployment])
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "web-token-8m2kh7c5tf", "namespace": "prod"},
+        "type": "Opaque",
+        "data": {"token": "c2Vrcml0"},
+    }
+    web = group("web", "onprem", [config, secret, deployment])
     # A ReplicaSet whose name looks like the ConfigMap's base plus a hash: not read, it is
     # guessed as Deployment web-settings, which no group declares: the pod is nobody's.
     stray = pod(

@@ -196,6 +196,9 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
             "pods": len(demand.shapes),
             "total": {r: format_amount(r, a) for r, a in sorted(demand.total.items())},
             "stateful": demand.stateful,
+            # DaemonSets: one more pod on each node of the target they run on.
+            "perNode": [shape.name.removesuffix(" on") for _, shape in demand.daemon_sets],
+            "notes": list(demand.notes),
         },
         "candidates": [
             {
@@ -211,6 +214,8 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
         "guards": list(decision.guards),
         "strategy": decision.strategy or None,
         "landing": _landing_json(decision.landing),
+        # Which rule found the group's live pods: the GitOps engine's tracking or identity.
+        "membership": dict(decision.membership),
     }
 
 

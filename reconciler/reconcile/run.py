@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from reconciler.core.gc_pause import collector_paused
+from reconciler.fleet.engines import with_engine_names
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.gitrepo.workspace import Workspace
@@ -78,7 +79,8 @@ def read_and_plan(
     # Millions of long-lived objects and no cycles: the collector would only walk them. One
     # pause for the whole read: resumed in between, it would walk all the fleet just read.
     with collector_paused():
-        fleet = read_fleet(workspace.path)
+        # How Argo CD and Flux name each group's applier: live objects carry those names.
+        fleet = with_engine_names(read_fleet(workspace.path), root=workspace.path)
         memory = recall(workspace, fleet=fleet, now=now)
         states = read_states(status, fleet.config, now=now)
         plan = decide(fleet, states, memory, now=now)

@@ -44,7 +44,7 @@ class Resource:
     kind: str
     api_version: str
     plural: str
-    method: str = ""  # on CoreV1Api / AppsV1Api / BatchV1Api; custom objects have none
+    method: str = ""  # on CoreV1Api / AppsV1Api / ...; custom objects have none
     optional: bool = False  # a 404 means the API is not installed: no objects, not a fault
 
 
@@ -54,7 +54,17 @@ RESOURCES = (
     Resource("ReplicaSet", "apps/v1", "replicasets", "list_replica_set_for_all_namespaces"),
     Resource("Deployment", "apps/v1", "deployments", "list_deployment_for_all_namespaces"),
     Resource("StatefulSet", "apps/v1", "statefulsets", "list_stateful_set_for_all_namespaces"),
+    # A DaemonSet's pods reach it as their owner: read, its Argo CD or Flux marks count.
+    Resource("DaemonSet", "apps/v1", "daemonsets", "list_daemon_set_for_all_namespaces"),
     Resource("Job", "batch/v1", "jobs", "list_job_for_all_namespaces"),
+    # What an HPA keeps a Deployment at, for Deployments that leave replicas to it.
+    Resource(
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "horizontalpodautoscalers",
+        "list_horizontal_pod_autoscaler_for_all_namespaces",
+        optional=True,
+    ),
     Resource("RayService", "ray.io/v1", "rayservices", optional=True),
     Resource("RayCluster", "ray.io/v1", "rayclusters", optional=True),
     Resource("RayJob", "ray.io/v1", "rayjobs", optional=True),
@@ -318,6 +328,7 @@ _API_GROUPS: dict[str, Callable[[client.ApiClient], Any]] = {
     "v1": client.CoreV1Api,
     "apps/v1": client.AppsV1Api,
     "batch/v1": client.BatchV1Api,
+    "autoscaling/v2": client.AutoscalingV2Api,
 }
 
 

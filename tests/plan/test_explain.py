@@ -119,7 +119,13 @@ def test_plan_json_is_serialisable_and_complete() -> None:
     assert (web["action"], web["target"], web["reason"]) == ("move", "cloud", "capacity")
     assert [p["name"] for p in web["stuckPods"]] == ["web-5d8f7-00000", "web-5d8f7-00001"]
     assert web["stuckPods"][0]["pendingSeconds"] == 420
-    assert web["demand"] == {"pods": 2, "total": {"cpu": "4", "memory": "2Gi"}, "stateful": False}
+    assert web["demand"] == {
+        "pods": 2,
+        "total": {"cpu": "4", "memory": "2Gi"},
+        "stateful": False,
+        "perNode": [],
+        "notes": [],
+    }
     assert [c["cluster"] for c in web["candidates"]] == ["cloud", "small", "edge"]
     assert web["candidates"][0]["placements"] == [
         {"pod": "default/web replica 1", "node": "c1"},

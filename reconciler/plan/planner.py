@@ -193,14 +193,9 @@ def make_plan(
     """
     last_moves = last_moves or {}
     proposed = proposed or {}
-    declared = declared_objects(fleet.groups)
     known = {name: s for name, s in states.items() if s.known}
-    owners = {name: owners_for(name, declared=declared, engines=fleet.engines) for name in known}
-    found = {name: members(state, owners[name]) for name, state in known.items()}
+    owners, found, tracked = _memberships(fleet, known)
     pods = {name: m.pods for name, m in found.items()}
-    # Objects the engines' tracking names as a group's (a RayService in a namespace the
-    # manifests do not say, say), per cluster.
-    tracked = {name: objects_by_group(state, owners[name]) for name, state in known.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
@@ -283,6 +278,19 @@ def make_plan(
         for c in fleet.config.clusters
     )
     return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
+
+
+def _memberships(
+    fleet: Fleet, known: Mapping[str, ClusterState]
+) -> tuple[dict[str, Owners], dict[str, Members], dict[str, dict[str, list[KubeObject]]]]:
+    """Per known cluster: who owns what, the groups' pods found there, and the objects the
+    engines' tracking names as a group's (a RayService in a namespace the manifests do not
+    say, say)."""
+    declared = declared_objects(fleet.groups)
+    owners = {name: owners_for(name, declared=declared, engines=fleet.engines) for name in known}
+    found = {name: members(state, owners[name]) for name, state in known.items()}
+    tracked = {name: objects_by_group(state, owners[name]) for name, state in known.items()}
+    return owners, found, tracked
 
 
 def _with_membership(decision: Decision, found: Members | None) -> Decision:
@@ -805,20 +813,23 @@ def relocation_of(
 ) -> tuple[tuple[Candidate, ...], Candidate | None, tuple[str, ...]]:
     """Where a pass would move the group were it stuck now: the candidates, the choice (None:
     no other cluster fits one copy) and the guards that would hold the move back."""
-    declared = declared_objects(fleet.groups)
     known = {name: s for name, s in states.items() if s.known}
+    owners, found, tracked = _memberships(fleet, known)
     context = _Pass(
         fleet=fleet,
         capacity=_Capacity(
             states=known, free={name: free_on_nodes(s) for name, s in known.items()}
         ),
-        pods={name: pods_by_group(state, declared) for name, state in known.items()},
+        pods={name: m.pods for name, m in found.items()},
+        owners=owners,
+        tracked=tracked,
         now=now,
         proposed={},
         vetoes={},
         home_streaks={},
     )
-    demand = group_demand(group)
+    home = known.get(group.cluster)
+    demand = group_demand(group, live=live_scale(home))
     candidates = _candidates(group, demand, context=context)
     candidates, target = _placed_target(group, demand, candidates, context=context)
     return candidates, target, _guards(group, demand, now=now, last_move=None)

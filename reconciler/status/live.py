@@ -46,6 +46,9 @@ class Resource:
     plural: str
     method: str = ""  # on CoreV1Api / AppsV1Api / ...; custom objects have none
     optional: bool = False  # a 404 means the API is not installed: no objects, not a fault
+    # Read since the role grew (HPAs, DaemonSets): a 403 from a role not yet re-applied
+    # leaves them out with a note, instead of making the whole cluster unknown.
+    newer_rbac: bool = False
 
 
 RESOURCES = (
@@ -55,7 +58,13 @@ RESOURCES = (
     Resource("Deployment", "apps/v1", "deployments", "list_deployment_for_all_namespaces"),
     Resource("StatefulSet", "apps/v1", "statefulsets", "list_stateful_set_for_all_namespaces"),
     # A DaemonSet's pods reach it as their owner: read, its Argo CD or Flux marks count.
-    Resource("DaemonSet", "apps/v1", "daemonsets", "list_daemon_set_for_all_namespaces"),
+    Resource(
+        "DaemonSet",
+        "apps/v1",
+        "daemonsets",
+        "list_daemon_set_for_all_namespaces",
+        newer_rbac=True,
+    ),
     Resource("Job", "batch/v1", "jobs", "list_job_for_all_namespaces"),
     # What an HPA keeps a Deployment at, for Deployments that leave replicas to it.
     Resource(
@@ -64,6 +73,7 @@ RESOURCES = (
         "horizontalpodautoscalers",
         "list_horizontal_pod_autoscaler_for_all_namespaces",
         optional=True,
+        newer_rbac=True,
     ),
     Resource("RayService", "ray.io/v1", "rayservices", optional=True),
     Resource("RayCluster", "ray.io/v1", "rayclusters", optional=True),
@@ -175,6 +185,12 @@ def read_cluster(
         state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
     if state.known and reader.not_served:
         state = dataclasses.replace(state, unserved_kinds=frozenset(reader.not_served))
+    if state.known and reader.forbidden:
+        notes = tuple(
+            f"{plural}: forbidden to the reader's role, not read (re-apply deploy/rbac-reader.yaml)"
+            for plural in sorted(reader.forbidden)
+        )
+        state = dataclasses.replace(state, skipped=state.skipped + notes)
     return state
 
 
@@ -223,6 +239,7 @@ class ListReader(Generic[T]):
         self._clock = clock
         self._ends_at = clock() + deadline
         self.not_served: set[str] = set()  # kinds of optional APIs that answered 404
+        self.forbidden: set[str] = set()  # plurals the reader's role may not list yet
 
     def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[T]:
         """Every object of every resource, each with its kind set."""
@@ -294,6 +311,9 @@ class ListReader(Generic[T]):
                 raise _Expired() from None
             if fault.status == 404 and resource.optional and not token:
                 self.not_served.add(resource.kind)  # that KubeRay CRD is not installed
+                return [], ""
+            if fault.status == 403 and resource.newer_rbac and not token:
+                self.forbidden.add(resource.plural)
                 return [], ""
             raise fault.error() from None
         finally:

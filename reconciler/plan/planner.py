@@ -48,6 +48,7 @@ from reconciler.plan.phases import (
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.usage import Usage, cluster_usage, pods_use
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -76,6 +77,9 @@ class Decision:
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
     strategy: str = ""  # moves: which strategy and why, in plain words
     landing: Landing | None = None  # the landing states: since when, until when, the evidence
+    # What the group's bound pods take now, per cluster where it has some (moves and
+    # groups with candidates only): the capacity table's "after the move" reads it.
+    own_use: Mapping[str, Resources] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +92,7 @@ class ClusterSummary:
     nodes: int = 0
     pods: int = 0
     skipped: tuple[str, ...] = ()
+    usage: Usage | None = None  # schedulable capacity and use at the start of the pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +197,7 @@ def make_plan(
     known = {name: s for name, s in states.items() if s.known}
     pods = {name: pods_by_group(state, declared) for name, state in known.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
+    usage = {name: cluster_usage(s.nodes, capacity.free[name]) for name, s in known.items()}
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
     demands = {group.name: group_demand(group) for group in fleet.groups}
@@ -251,7 +257,10 @@ def make_plan(
             last_move=last_moves.get(group.name),
             demand=demands[group.name],
         )
-    ordered = tuple(decisions[g.name] for g in sorted(fleet.groups, key=lambda g: g.name))
+    ordered = tuple(
+        _with_own_use(decisions[g.name], pods=pods)
+        for g in sorted(fleet.groups, key=lambda g: g.name)
+    )
     clusters = tuple(
         ClusterSummary(
             name=c.name,
@@ -260,10 +269,23 @@ def make_plan(
             nodes=len(states[c.name].nodes) if c.name in states else 0,
             pods=len(states[c.name].pods) if c.name in states else 0,
             skipped=states[c.name].skipped if c.name in states else (),
+            usage=usage.get(c.name),
         )
         for c in fleet.config.clusters
     )
     return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
+
+
+def _with_own_use(decision: Decision, *, pods: Mapping[str, Mapping[str, list[Pod]]]) -> Decision:
+    """The decision with what the group takes now on its cluster (and its move's target)."""
+    if not decision.target and not decision.candidates:
+        return decision
+    own = {}
+    for cluster in dict.fromkeys((decision.cluster, decision.target)):
+        taken = pods_use(pods.get(cluster, {}).get(decision.group, []))
+        if cluster and taken:
+            own[cluster] = taken
+    return dataclasses.replace(decision, own_use=own) if own else decision
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,13 +21,9 @@ from reconciler.github.move_pull_request import (
 )
 from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
-from reconciler.plan.explain import (
-    commit_message,
-    policy_summary,
-    pull_request_body,
-    pull_request_title,
-)
-from reconciler.plan.planner import Decision, Plan
+from reconciler.plan.explain import commit_message, policy_summary, pull_request_title
+from reconciler.plan.markdown import pull_request_body
+from reconciler.plan.planner import ClusterSummary, Decision, Plan
 from reconciler.reconcile.memory import Memory, git_memory, github_memory
 from reconciler.reconcile.outcome import PassOutcome, WriteResult
 
@@ -135,7 +131,7 @@ class PullRequestWriter:
         results: list[WriteResult] = []
         try:
             for decision in plan.moves:
-                proposal = _proposal(decision, fleet=fleet, now=now)
+                proposal = _proposal(decision, fleet=fleet, clusters=plan.clusters, now=now)
                 done = self.pulls.propose(proposal, workspace=workspace, push_env=git_env)
                 results.append(_proposed(done))
             for stale, why in stale_moves(memory.open_moves, plan=plan):
@@ -226,7 +222,9 @@ def stale_moves(open_moves: tuple[OpenMove, ...], *, plan: Plan) -> list[tuple[O
     return stale
 
 
-def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProposal:
+def _proposal(
+    decision: Decision, *, fleet: Fleet, clusters: Sequence[ClusterSummary], now: dt.datetime
+) -> MoveProposal:
     group = fleet.group(decision.group)
     policy = policy_summary(group.policy) if group is not None else ""
     return MoveProposal(
@@ -235,7 +233,7 @@ def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProp
         target=decision.target,
         reason=decision.reason,
         title=pull_request_title(decision),
-        body=pull_request_body(decision, now=now, policy=policy),
+        body=pull_request_body(decision, clusters=clusters, now=now, policy=policy),
         commit_message=commit_message(decision, now=now),
         phase=decision.phase,
         started=rfc3339(now),

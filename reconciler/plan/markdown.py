@@ -88,16 +88,24 @@ def plan_markdown(plan: Plan, *, policies: Mapping[str, str]) -> str:
         )
     unknown = [c for c in plan.clusters if not c.known]
     lines += [""] + [f"Cluster `{c.name}` is unknown: {cell(c.reason)}." for c in unknown]
-    for decision in plan.moves:
-        body = pull_request_body(
-            decision, clusters=plan.clusters, now=plan.now, policy=policies.get(decision.group, "")
-        )
-        lines += ["", f"## {pull_request_title(decision)}", "", body]
-    for decision in plan.decisions:
-        if decision.action != "move" and decision.candidates:
-            markdown = decision_markdown(decision, clusters=plan.clusters, now=plan.now)
-            lines += ["", f"## {decision.group}: not moved", "", markdown]
+    shown = [d for d in plan.decisions if d.action == "move"]
+    shown += [d for d in plan.decisions if d.action != "move" and d.candidates]
+    for decision in shown:
+        policy = policies.get(decision.group, "")
+        lines += ["", group_markdown(decision, plan=plan, policy=policy).rstrip()]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def group_markdown(decision: Decision, *, plan: Plan, policy: str) -> str:
+    """One group under its own heading: a move exactly as its pull request shows it (the
+    title, then the body), any other group with the same pieces."""
+    if decision.action == "move":
+        heading = pull_request_title(decision)
+        body = pull_request_body(decision, clusters=plan.clusters, now=plan.now, policy=policy)
+    else:
+        heading = f"{decision.group}: {decision.state} on {decision.cluster}, not moved"
+        body = decision_markdown(decision, clusters=plan.clusters, now=plan.now, policy=policy)
+    return f"## {heading}\n\n{body}\n"
 
 
 def _verdict(decision: Decision, *, now: dt.datetime) -> list[str]:
@@ -126,7 +134,7 @@ def _situation(decision: Decision) -> str:
 def _what_happens(decision: Decision) -> str:
     source, target = f"`{decision.cluster}`", f"`{decision.target}`"
     if decision.action != "move":
-        return f"Not moved: {decision.summary}."
+        return f"Not moved: {decision.guards[0] if decision.guards else decision.summary}."
     if decision.phase == "copy":
         return (
             f"This pull request copies the group to {target}, which fits one copy of it, and "

@@ -8,9 +8,10 @@ pull requests on GitHub.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
+from reconciler.core.progress import MOVES_WRITTEN, Progress, no_progress
 from reconciler.fleet.model import Fleet
 from reconciler.github.move_pull_request import (
     ClosedMove,
@@ -28,6 +29,7 @@ from reconciler.reconcile.memory import Memory, git_memory, github_memory
 from reconciler.reconcile.outcome import PassOutcome, WriteResult
 
 MODES = ("dry-run", "direct", "pr")
+T = TypeVar("T")
 
 
 class Writer(Protocol):
@@ -60,6 +62,9 @@ class DryRunWriter:
     mode = "dry-run"
     remembers = False
 
+    def __init__(self, *, progress: Progress = no_progress) -> None:
+        self.progress = progress
+
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return git_memory(workspace)
 
@@ -75,7 +80,7 @@ class DryRunWriter:
     ) -> PassOutcome:
         results = tuple(
             WriteResult(move.group, "shown", diff=workspace.diff_for(move))
-            for move in moves_of(plan, now=now)
+            for move in counted(moves_of(plan, now=now), progress=self.progress)
         )
         return PassOutcome(plan=plan, mode=self.mode, results=results)
 
@@ -85,6 +90,9 @@ class DirectWriter:
 
     mode = "direct"
     remembers = True
+
+    def __init__(self, *, progress: Progress = no_progress) -> None:
+        self.progress = progress
 
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return git_memory(workspace)
@@ -99,9 +107,8 @@ class DirectWriter:
         now: dt.datetime,
         git_env: Mapping[str, str],
     ) -> PassOutcome:
-        results = tuple(
-            _committed(workspace.apply(move, env=git_env)) for move in moves_of(plan, now=now)
-        )
+        moves = counted(moves_of(plan, now=now), progress=self.progress)
+        results = tuple(_committed(workspace.apply(move, env=git_env)) for move in moves)
         return PassOutcome(plan=plan, mode=self.mode, results=results)
 
 
@@ -112,8 +119,9 @@ class PullRequestWriter:
     mode = "pr"
     remembers = True
 
-    def __init__(self, pulls: PullRequests) -> None:
+    def __init__(self, pulls: PullRequests, *, progress: Progress = no_progress) -> None:
         self.pulls = pulls
+        self.progress = progress
 
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return github_memory(self.pulls, fleet=fleet, workspace=workspace, now=now)
@@ -130,7 +138,7 @@ class PullRequestWriter:
     ) -> PassOutcome:
         results: list[WriteResult] = []
         try:
-            for decision in plan.moves:
+            for decision in counted(plan.moves, progress=self.progress):
                 proposal = _proposal(decision, fleet=fleet, clusters=plan.clusters, now=now)
                 done = self.pulls.propose(proposal, workspace=workspace, push_env=git_env)
                 results.append(_proposed(done))
@@ -169,17 +177,29 @@ def not_arrived(merged: Sequence[ClosedMove], *, plan: Plan) -> list[tuple[Close
     return told
 
 
-def writer_for(mode: str, *, pulls: PullRequests | None = None) -> Writer:
+def writer_for(
+    mode: str, *, pulls: PullRequests | None = None, progress: Progress = no_progress
+) -> Writer:
     """The writer of a mode; mode pr needs the pull requests to write to."""
     if mode == "pr":
         if pulls is None:
             raise ValueError("mode 'pr' needs the pull requests to write to")
-        return PullRequestWriter(pulls)
+        return PullRequestWriter(pulls, progress=progress)
     if mode == "direct":
-        return DirectWriter()
+        return DirectWriter(progress=progress)
     if mode == "dry-run":
-        return DryRunWriter()
+        return DryRunWriter(progress=progress)
     raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+
+
+def counted(items: Sequence[T], *, progress: Progress) -> Iterator[T]:
+    """The items one by one, progress told as each is done (moves written, or shown)."""
+    if not items:
+        return
+    progress(MOVES_WRITTEN, done=0, total=len(items))
+    for done, item in enumerate(items, start=1):
+        yield item
+        progress(MOVES_WRITTEN, done=done, total=len(items))
 
 
 def rfc3339(now: dt.datetime) -> str:

@@ -1,4 +1,4 @@
-"""The Markdown a reviewer reads: one body for the pull request, plan and explain, under the limit."""
+"""The Markdown a reviewer reads: one body for pull request, plan and explain, under the limit."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def test_a_hundred_candidates_fit_under_github_s_limit_with_the_verdict_whole() 
     assert len(full) > BODY_LIMIT  # the whole detail would not fit: rows were left out
     assert len(body) <= BODY_LIMIT < MAX_BODY  # GitHub's own cut (and its limit) never hits
     # The verdict is whole: where it goes, why, and the flowchart of the move.
-    assert body.startswith(f"**big** is stuck on `onprem`. This pull request moves the group")
-    assert f'src ==>|"big: capacity"| dst' in body
+    assert body.startswith("**big** is stuck on `onprem`. This pull request moves the group")
+    assert 'src ==>|"big: capacity"| dst' in body
     assert f'dst["{move.target}"]' in body
     assert "more candidates" in body  # the tables say how many rows they left out
     assert "Close this pull request without merging" in body
@@ -81,7 +81,9 @@ def test_plan_markdown_shows_each_move_exactly_as_its_pull_request() -> None:
 
 
 def test_a_group_held_back_shows_its_candidates_and_why_it_stays() -> None:
-    held = group("web", "onprem", [deployment_manifest("web", cpu="2")], skip_capacity_relocate=True)
+    held = group(
+        "web", "onprem", [deployment_manifest("web", cpu="2")], skip_capacity_relocate=True
+    )
     pods = deployment_pods("web", cpu="2", unschedulable=CAPACITY_MESSAGE, since=minutes_ago(9))
     states = {
         "onprem": cluster_state("onprem", [node("o1", cpu="1")], pods),

@@ -54,7 +54,10 @@ def test_the_capacity_table_shows_now_and_after_the_move_in_kubernetes_units() -
         "| memory allocatable | memory used now | memory after the move |"
     )
     # The source frees the replica bound there; the target takes one whole copy.
-    assert table[2] == "| `onprem` | source | — | 3 CPU | 2 CPU | **0 CPU** (-2) | 16Gi | 4Gi | **0** (-4Gi) |"
+    assert (
+        table[2]
+        == "| `onprem` | source | — | 3 CPU | 2 CPU | **0 CPU** (-2) | 16Gi | 4Gi | **0** (-4Gi) |"
+    )
     assert table[3] == (
         "| `cloud` | target | yes | 16 CPU | 0 CPU | **4 CPU** (+4) | 64Gi | 0 | **8Gi** (+8Gi) |"
     )
@@ -94,9 +97,7 @@ def test_many_candidates_are_drawn_up_to_a_few_then_counted() -> None:
 
 def test_labels_keep_mermaid_s_special_characters_as_entity_codes() -> None:
     text = mermaid_text('pull request #12 said "no" | <b>x</b> `y`')
-    assert text == (
-        "pull request #35;12 said #quot;no#quot; #124; #lt;b#gt;x#lt;/b#gt; #96;y#96;"
-    )
+    assert text == ("pull request #35;12 said #quot;no#quot; #124; #lt;b#gt;x#lt;/b#gt; #96;y#96;")
     assert len(mermaid_text("x" * 500)) == 90
 
 

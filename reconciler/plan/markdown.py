@@ -47,7 +47,7 @@ def decision_markdown(
 ) -> str:
     """One group's decision in Markdown: verdict, flowchart, capacity, pods, candidates."""
     lines = _verdict(decision, now=now)
-    if decision.candidates or decision.target:
+    if decision.state != "unknown":
         lines += ["", "### Capacity", "", capacity_table(decision, clusters=clusters, rows=rows)]
         lines += ["", _capacity_note(decision)]
     placed = placements_table(decision, rows=rows)
@@ -103,7 +103,8 @@ def group_markdown(decision: Decision, *, plan: Plan, policy: str) -> str:
         heading = pull_request_title(decision)
         body = pull_request_body(decision, clusters=plan.clusters, now=plan.now, policy=policy)
     else:
-        heading = f"{decision.group}: {decision.state} on {decision.cluster}, not moved"
+        stays = "stays" if decision.action == "stay" else "not moved"
+        heading = f"{decision.group}: {decision.state} on {decision.cluster}, {stays}"
         body = decision_markdown(decision, clusters=plan.clusters, now=plan.now, policy=policy)
     return f"## {heading}\n\n{body}\n"
 
@@ -133,6 +134,8 @@ def _situation(decision: Decision) -> str:
 
 def _what_happens(decision: Decision) -> str:
     source, target = f"`{decision.cluster}`", f"`{decision.target}`"
+    if decision.action == "stay":
+        return f"It stays: {decision.summary}."
     if decision.action != "move":
         return f"Not moved: {decision.guards[0] if decision.guards else decision.summary}."
     if decision.phase == "copy":

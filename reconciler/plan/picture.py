@@ -80,7 +80,7 @@ def capacity_table(
         head += [f"{label} allocatable", f"{label} used now"]
         head += [f"{label} after the move"] if after else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    order = [(decision.cluster, "source", "")]
+    order = [(decision.cluster, "source" if decision.target else "current", "")]
     if decision.target:
         order.append((decision.target, "target", "yes"))
     rest = [c for c in decision.candidates if c.cluster != decision.target]

@@ -53,7 +53,10 @@ def decision_markdown(
     placed = placements_table(decision, rows=rows)
     if placed:
         lines += ["", f"### Where the pods land on `{decision.target}`", "", placed]
-        lines += ["", "The scheduler simulation places them in creation order, as kube-scheduler."]
+        lines += [
+            "",
+            "The scheduler simulation places them in creation order, as kube-scheduler would.",
+        ]
     lines += _stuck_pods(decision, now=now, rows=rows)
     if decision.candidates:
         lines += ["", "### Candidate clusters", "", "| cluster | fits | detail |", "|---|---|---|"]

@@ -114,15 +114,12 @@ def placements_table(decision: Decision, *, rows: int | None = None) -> str:
     if target is None or not target.placements:
         return ""
     shapes = decision.demand.shapes if decision.demand is not None else ()
-    asks = (
-        {i: s.requests for i, s in enumerate(shapes)}
-        if len(shapes) == len(target.placements)
-        else {}
-    )
+    # Shapes and placements pair by position (names are not unique), when both are whole.
+    asks = [s.requests for s in shapes] if len(shapes) == len(target.placements) else []
     lines = ["| pod | asks for | lands on |", "|---|---|---|"]
     shown = target.placements if rows is None else target.placements[:rows]
     for index, placement in enumerate(shown):
-        ask = _amounts(asks[index]) if index in asks else ""
+        ask = _amounts(asks[index]) if index < len(asks) else ""
         lines.append(f"| `{cell(placement.pod)}` | {ask} | `{placement.node}` |")
     if len(shown) < len(target.placements):
         lines.append(f"| … {len(target.placements) - len(shown)} more pods | | |")

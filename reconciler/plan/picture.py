@@ -135,12 +135,14 @@ def cell(text: str, *, limit: int = 300) -> str:
 
 
 def _reason_words(decision: Decision) -> str:
-    phase = {
-        "copy": " (make-before-break 1/2: copy)",
-        "finish": " (make-before-break 2/2: remove the source copy)",
-        "revert": " (revert the copy)",
-    }.get(decision.phase, "")
-    return f"{decision.reason or 'move'}{phase}"
+    reason = decision.reason or "move"
+    if decision.phase == "copy":
+        return f"{reason}, make-before-break 1/2: copy"
+    if decision.phase == "finish":
+        return "make-before-break 2/2: remove the source copy"
+    if decision.phase == "revert":
+        return f"{reason}: revert the copy, the source keeps the group"
+    return reason
 
 
 def _not_chosen(candidate: Candidate, *, decision: Decision) -> str:

@@ -110,3 +110,15 @@ def test_the_pods_table_says_where_the_simulation_puts_each_pod() -> None:
         "| `default/web replica 2` | 2 CPU, 4Gi | `c2` |",  # c2 has more room left then
     ]
     assert placements_table(move, rows=1).splitlines()[-1] == "| … 1 more pods | | |"
+
+
+def test_a_make_before_break_copy_keeps_the_source_full_and_says_so_on_the_arrow() -> None:
+    import dataclasses
+
+    plan = web_plan()
+    (move,) = plan.moves
+    copy = dataclasses.replace(move, phase="copy")
+    table = capacity_table(copy, clusters=plan.clusters).splitlines()
+    assert table[2].startswith("| `onprem` | source | — | 3 CPU | 2 CPU | 2 CPU |")  # both copies
+    assert table[3].startswith("| `cloud` | target | yes | 16 CPU | 0 CPU | **4 CPU** (+4) |")
+    assert 'src ==>|"web: capacity, make-before-break 1/2: copy"| dst' in placement_flowchart(copy)

@@ -51,6 +51,7 @@ from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_s
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
 from reconciler.plan.tracking import Owners, objects_by_group, owners_for
+from reconciler.plan.usage import Usage, cluster_usage, pods_use
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -81,6 +82,9 @@ class Decision:
     landing: Landing | None = None  # the landing states: since when, until when, the evidence
     # How its pods on its cluster were found to be its own: (rule, pods) per membership rule.
     membership: tuple[tuple[str, int], ...] = ()
+    # What the group's bound pods take now, per cluster where it has some (moves and
+    # groups with candidates only): the capacity table's "after the move" reads it.
+    own_use: Mapping[str, Resources] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +97,7 @@ class ClusterSummary:
     nodes: int = 0
     pods: int = 0
     skipped: tuple[str, ...] = ()
+    usage: Usage | None = None  # schedulable capacity and use at the start of the pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +202,7 @@ def make_plan(
     owners, found, tracked = _memberships(fleet, known)
     pods = {name: m.pods for name, m in found.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
+    usage = {name: cluster_usage(s.nodes, capacity.free[name]) for name, s in known.items()}
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
     # Deployments that leave replicas to an HPA count what their current cluster runs.
@@ -263,7 +269,7 @@ def make_plan(
             demand=demands[group.name],
         )
     ordered = tuple(
-        _with_membership(decisions[g.name], found.get(g.cluster))
+        _with_own_use(_with_membership(decisions[g.name], found.get(g.cluster)), pods=pods)
         for g in sorted(fleet.groups, key=lambda g: g.name)
     )
     clusters = tuple(
@@ -274,6 +280,7 @@ def make_plan(
             nodes=len(states[c.name].nodes) if c.name in states else 0,
             pods=len(states[c.name].pods) if c.name in states else 0,
             skipped=states[c.name].skipped if c.name in states else (),
+            usage=usage.get(c.name),
         )
         for c in fleet.config.clusters
     )
@@ -299,6 +306,18 @@ def _with_membership(decision: Decision, found: Members | None) -> Decision:
     if not rules:
         return decision
     return dataclasses.replace(decision, membership=tuple(sorted(rules.items())))
+
+
+def _with_own_use(decision: Decision, *, pods: Mapping[str, Mapping[str, list[Pod]]]) -> Decision:
+    """The decision with what the group takes now on its cluster (and its move's target)."""
+    if not decision.target and not decision.candidates:
+        return decision
+    own = {}
+    for cluster in dict.fromkeys((decision.cluster, decision.target)):
+        taken = pods_use(pods.get(cluster, {}).get(decision.group, []))
+        if cluster and taken:
+            own[cluster] = taken
+    return dataclasses.replace(decision, own_use=own) if own else decision
 
 
 @dataclasses.dataclass(frozen=True)

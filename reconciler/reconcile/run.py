@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from reconciler.core.gc_pause import collector_paused
+from reconciler.core.progress import Progress, no_progress
 from reconciler.fleet.engines import with_engine_names
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
@@ -41,11 +42,17 @@ class Pipeline:
     status: StatusReader
     writer: Writer
     git_env: Callable[[], Mapping[str, str]] = no_credentials
+    progress: Progress = no_progress  # told as the groups are rendered (status and writer: theirs)
 
     def run(self, now: dt.datetime) -> PassOutcome:
         """One pass at `now`."""
         return run_pass(
-            self.workspace, status=self.status, writer=self.writer, now=now, git_env=self.git_env()
+            self.workspace,
+            status=self.status,
+            writer=self.writer,
+            now=now,
+            git_env=self.git_env(),
+            progress=self.progress,
         )
 
 
@@ -72,6 +79,7 @@ def read_and_plan(
     recall: Recall,
     now: dt.datetime,
     git_env: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
 ) -> Reading:
     """Fetch (so a push since the last pass is seen), read the fleet, the memory and the
     clusters, and decide. `run` and the read-only commands all start here."""
@@ -80,7 +88,9 @@ def read_and_plan(
     # pause for the whole read: resumed in between, it would walk all the fleet just read.
     with collector_paused():
         # How Argo CD and Flux name each group's applier: live objects carry those names.
-        fleet = with_engine_names(read_fleet(workspace.path), root=workspace.path)
+        fleet = with_engine_names(
+            read_fleet(workspace.path, progress=progress), root=workspace.path
+        )
         memory = recall(workspace, fleet=fleet, now=now)
         states = read_states(status, fleet.config, now=now)
         plan = decide(fleet, states, memory, now=now)
@@ -94,6 +104,7 @@ def run_pass(
     writer: Writer,
     now: dt.datetime,
     git_env: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
 ) -> PassOutcome:
     """Refresh the checkout, read, plan, and hand the decisions to the mode's writer.
 
@@ -101,7 +112,9 @@ def run_pass(
     listed: a pass that does not know what is already proposed must not write anything.
     """
     env = dict(git_env or {})
-    reading = read_and_plan(workspace, status=status, recall=writer.recall, now=now, git_env=env)
+    reading = read_and_plan(
+        workspace, status=status, recall=writer.recall, now=now, git_env=env, progress=progress
+    )
     if writer.remembers:
         remember(reading.plan, reading.memory, workspace)
     return writer.write(

@@ -24,6 +24,7 @@ from kubernetes import client
 
 from reconciler.core.config import ClusterConfig
 from reconciler.core.gc_pause import collector_paused
+from reconciler.core.progress import CLUSTERS_READ, Progress, no_progress
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState
@@ -100,11 +101,13 @@ def read_live(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], dt.datetime] = _utc_now,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = no_progress,
 ) -> dict[str, ClusterState]:
     """Read every cluster at once; a cluster that cannot be read fully comes back unknown.
 
     `timeout` bounds each connect and each read, `deadline` one cluster's whole read
-    (retries and backoff included). Never raises for a cluster fault.
+    (retries and backoff included). Never raises for a cluster fault. `progress` is told
+    as each cluster's read is collected.
     """
     if not clusters:
         return {}
@@ -129,6 +132,7 @@ def read_live(
             for cluster in clusters
         }
         states: dict[str, ClusterState] = {}
+        progress(CLUSTERS_READ, done=0, total=len(futures))
         for name, future in futures.items():
             try:
                 states[name] = future.result(timeout=max(0.0, give_up_at - time.monotonic()))
@@ -137,6 +141,7 @@ def read_live(
             except Exception as error:  # read_cluster catches all; this is belt and braces
                 log.debug("reading %s failed", name, exc_info=error)
                 states[name] = ClusterState.unknown(name, _UNEXPECTED)
+            progress(CLUSTERS_READ, done=len(states), total=len(futures))
         return states
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -25,6 +25,13 @@ NEW_KUSTOMIZATION = (
 )
 
 
+class NotListed(FleetRepoError):
+    """The group is not in the kustomization's resources list."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"{group} is not listed in resources")
+
+
 def names_group(entry: object, group: str) -> bool:
     """True when a `resources` entry (`ray-pred`, `./ray-pred`, `ray-pred/`) is the group."""
     if not isinstance(entry, str):
@@ -45,11 +52,11 @@ def without_group(text: str, group: str) -> str:
     resources = _resources(data)
     keep = [entry for entry in resources if not names_group(entry, group)]
     if len(keep) == len(resources):
-        raise FleetRepoError(f"{group} is not listed in resources")
+        raise NotListed(group)
     expected = [str(entry) for entry in keep]
     if isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _delete_lines(text, data, group)
-        if edited is not None and _is_clean_edit(text, edited, expected):
+        if edited is not None and _is_clean_edit(data, edited, expected):
             return edited
     return _round_trip(text, expected, remove=group)
 
@@ -65,7 +72,7 @@ def with_group(text: str | None, group: str) -> str:
     expected = [*(str(entry) for entry in resources), group]
     if resources and isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _append_line(text, resources, group)
-        if edited is not None and _is_clean_edit(text, edited, expected):
+        if edited is not None and _is_clean_edit(data, edited, expected):
             return edited
     return _round_trip(text, expected, add=group)
 
@@ -126,6 +133,7 @@ def _plain_or_quoted(group: str) -> str:
 def _round_trip(
     text: str, expected: list[str], *, remove: str | None = None, add: str | None = None
 ) -> str:
+    before = _load(text)
     _, indent, block_seq_indent = load_yaml_guess_indent(text)
     yaml = _yaml()
     if indent is not None:
@@ -146,26 +154,21 @@ def _round_trip(
     out = io.StringIO()
     yaml.dump(data, out)
     edited = out.getvalue()
-    if not _is_clean_edit(text, edited, expected):
+    if not _is_clean_edit(before, edited, expected):
         raise FleetRepoError("the edit would change more than the resources list")
     return edited
 
 
-def _is_clean_edit(before: str, after: str, expected: list[str]) -> bool:
+def _is_clean_edit(before: CommentedMap, after: str, expected: list[str]) -> bool:
     """The edited text parses, lists exactly `expected`, and changed nothing else."""
     try:
-        old, new = _plain(before), _plain(after)
-    except YAMLError:
+        new = _load(after)
+    except FleetRepoError:
         return False
-    new_resources = new.pop("resources", None) or []
-    old.pop("resources", None)
-    return old == new and [str(entry) for entry in new_resources] == expected
-
-
-def _plain(text: str) -> dict[str, Any]:
-    """The document as plain Python values, without comments or styles."""
-    data = YAML(typ="safe", pure=True).load(text)
-    return dict(data) if isinstance(data, dict) else {}
+    unchanged = {key: value for key, value in before.items() if key != "resources"}
+    resources = new.get("resources") or []
+    rest = {key: value for key, value in new.items() if key != "resources"}
+    return rest == unchanged and [str(entry) for entry in resources] == expected
 
 
 def _load(text: str) -> CommentedMap:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.gitrepo.move_commit import MoveRefused
-from reconciler.gitrepo.phase_commit import build_phase_commit
+from reconciler.gitrepo.move_commit import MoveRefused, build_move_commit
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR
 from tests.fleet_repo import git, isolate_git, tree_entries, write_fleet
 
@@ -21,7 +20,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def phase(repo: Path, name: str, *, base: str = "HEAD") -> str:
-    commit = build_phase_commit(
+    commit = build_move_commit(
         repo,
         base=git(repo, "rev-parse", base),
         group="ray-pred",

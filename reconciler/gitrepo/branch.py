@@ -3,11 +3,15 @@
 Locally the branch moves with one compare-and-swap `git update-ref` (it fails if anyone
 else moved it). If the branch is checked out, the files and the index then follow with a
 two-tree `git read-tree -m -u old new`, which checks everything before it writes anything
-and refuses rather than overwrite local changes; the branch is then put back.
+and refuses rather than overwrite local changes; the branch is then put back. A move's
+own commit changes only the move's paths: after a look that finds no local changes there
+(made while the branch still names old), `git checkout --no-overlay new -- <paths>`
+brings just those along, without the whole-tree merge.
 
 Between those two steps a crash would leave the branch ahead of the files, so a journal
 (`placement-reconciler-move` in the git directory) is written before the branch moves
-and removed once the files follow; `finish_interrupted_move` completes what it names.
+and removed once the files follow; `finish_interrupted_move` completes what it names with
+the two-way merge, which takes the files from old, or finds them at new already.
 """
 
 from __future__ import annotations

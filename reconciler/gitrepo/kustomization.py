@@ -43,12 +43,12 @@ def names_group(entry: object, group: str) -> bool:
 
 def lists_group(text: str, group: str) -> bool:
     """True when the kustomization's `resources` list names the group."""
-    return any(names_group(entry, group) for entry in _resources(_load(text)))
+    return any(names_group(entry, group) for entry in _resources(load_mapping(text)))
 
 
 def without_group(text: str, group: str) -> str:
     """The kustomization text with every `resources` entry naming the group removed."""
-    data = _load(text)
+    data = load_mapping(text)
     resources = _resources(data)
     keep = [entry for entry in resources if not names_group(entry, group)]
     if len(keep) == len(resources):
@@ -65,7 +65,7 @@ def with_group(text: str | None, group: str) -> str:
     """The kustomization text with the group appended to `resources` (created if absent)."""
     if text is None:
         return NEW_KUSTOMIZATION.format(entry=_plain_or_quoted(group))
-    data = _load(text)
+    data = load_mapping(text)
     resources = _resources(data)
     if any(names_group(entry, group) for entry in resources):
         return text
@@ -123,7 +123,7 @@ def _styled_like(neighbour: object, group: str) -> str:
 def _plain_or_quoted(group: str) -> str:
     """The group as a plain scalar when YAML reads it back as that string, else quoted."""
     try:
-        if _yaml().load(f"- {group}\n") == [group]:
+        if round_trip_yaml().load(f"- {group}\n") == [group]:
             return group
     except YAMLError:
         pass
@@ -133,9 +133,8 @@ def _plain_or_quoted(group: str) -> str:
 def _round_trip(
     text: str, expected: list[str], *, remove: str | None = None, add: str | None = None
 ) -> str:
-    before = _load(text)
     _, indent, block_seq_indent = load_yaml_guess_indent(text)
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     if indent is not None:
         yaml.indent(mapping=indent, sequence=indent, offset=block_seq_indent or 0)
     yaml.explicit_start = text.lstrip().startswith("---")
@@ -154,7 +153,7 @@ def _round_trip(
     out = io.StringIO()
     yaml.dump(data, out)
     edited = out.getvalue()
-    if not _is_clean_edit(before, edited, expected):
+    if not _is_clean_edit(data, edited, expected):  # only its resources were changed
         raise FleetRepoError("the edit would change more than the resources list")
     return edited
 
@@ -162,7 +161,7 @@ def _round_trip(
 def _is_clean_edit(before: CommentedMap, after: str, expected: list[str]) -> bool:
     """The edited text parses, lists exactly `expected`, and changed nothing else."""
     try:
-        new = _load(after)
+        new = load_mapping(after)
     except FleetRepoError:
         return False
     unchanged = {key: value for key, value in before.items() if key != "resources"}
@@ -171,10 +170,10 @@ def _is_clean_edit(before: CommentedMap, after: str, expected: list[str]) -> boo
     return rest == unchanged and [str(entry) for entry in resources] == expected
 
 
-def _load(text: str) -> CommentedMap:
-    """The round-trip parse of the text; FleetRepoError unless it is a YAML mapping."""
+def load_mapping(text: str) -> CommentedMap:
+    """The round-trip parse of the text ({} when empty); FleetRepoError unless a mapping."""
     try:
-        data = _yaml().load(text)
+        data = round_trip_yaml().load(text)
     except YAMLError as error:
         raise FleetRepoError(f"not valid YAML: {error}") from error
     if data is None:
@@ -193,8 +192,9 @@ def _resources(data: CommentedMap) -> list[Any]:
     return resources
 
 
-def _yaml(*, typ: str = "rt") -> YAML:
-    yaml = YAML(typ=typ, pure=True)
+def round_trip_yaml() -> YAML:
+    """A ruamel.yaml round-trip loader and dumper that keeps quotes and long lines."""
+    yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
     yaml.width = 4096
     return yaml

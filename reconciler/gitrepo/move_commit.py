@@ -25,11 +25,15 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.core import errors
 from reconciler.gitrepo import kustomization
 from reconciler.gitrepo.git_command import git_text, run_git
 from reconciler.gitrepo.placement_file import with_move_marker, without_move_marker
+
+if TYPE_CHECKING:
+    from reconciler.gitrepo.workspace import Move
 
 NEW_FILE_MODE = "100644"
 GITLINK_MODE = "160000"
@@ -125,18 +129,14 @@ class TreeChange:
 
 def build_move_commit(
     repo: Path,
+    move: Move,
     *,
     base: str,
-    group: str,
-    source: str,
-    target: str,
-    message: str,
     author: tuple[str, str],
-    phase: str = "",
-    started: str = "",
     env: Mapping[str, str] | None = None,
 ) -> str:
     """Write the commit of the move (or of one of its phases) on top of base; its sha."""
+    group, source, target, phase = move.group, move.source, move.target, move.phase
     if phase not in PHASES:
         raise MoveRefused(group, f"unknown phase {phase!r}")
     for what, name in (("group", group), ("cluster", source), ("cluster", target)):
@@ -169,7 +169,7 @@ def build_move_commit(
         found = tree.text(policy)
         with _refusing(group, policy):
             marked = with_move_marker(
-                found and found[1], source=source, target=target, started=started
+                found and found[1], source=source, target=target, started=move.started
             )
         for path in (policy, f"{paths.target_dir}/{POLICY_FILE}"):
             change.written[path] = (_mode_of(found), marked)
@@ -180,7 +180,9 @@ def build_move_commit(
         _leave(tree, change, group=group, listing=listing)
         staying = paths.target_dir if finish else paths.source_dir
         _clear_marker(tree, change, group=group, policy=f"{staying}/{POLICY_FILE}")
-    return write_commit(repo, base=base, change=change, message=message, author=author, env=env)
+    return write_commit(
+        repo, base=base, change=change, message=move.message, author=author, env=env
+    )
 
 
 def _arrive(

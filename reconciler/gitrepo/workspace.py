@@ -3,9 +3,10 @@
 The commit is built without touching the checkout (`move_commit`) and, when there is a
 remote, pushed first: origin gets it before the local branch moves, so a crash never
 leaves a local commit that origin lacks. The local branch and its checkout then follow
-(`branch.advance`: compare-and-swap on the ref, then the two-way merge of read-tree,
-which refuses rather than overwrite local changes). A lost push race is rebuilt on the
-new remote tip and retried with backoff; a real conflict is reported, never forced.
+(`branch.advance`: compare-and-swap on the ref, then the move's paths, or the two-way merge
+of read-tree; either refuses rather than overwrite local changes). A lost push race is
+rebuilt on the new remote tip and retried with backoff; a real conflict is reported, never
+forced.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ class Workspace:
         base = self.head()
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
         with scratch_objects(self.path) as env:
-            new = self.build_commit(move, base=base, author=DEFAULT_AUTHOR, env=env)
+            new = build_move_commit(self.path, move, base=base, author=DEFAULT_AUTHOR, env=env)
             flags = ["diff", "--no-color", "--no-ext-diff", "-M"]
             stat = git_text([*flags, "--stat=160", "--summary", base, new], cwd=self.path, env=env)
             kustomizations = ["--", paths.source_kustomization, paths.target_kustomization]
@@ -234,7 +235,7 @@ class Workspace:
             if changed:
                 raise MoveRefused(move.group, f"the checkout has local changes in {changed}")
         try:
-            built = new = self.build_commit(move, base=base, author=author)
+            built = new = build_move_commit(self.path, move, base=base, author=author)
         except MoveRefused:
             done_by = self._commit_that_moved(move, tip=base)
             if done_by:  # the branch already has this very move
@@ -281,7 +282,7 @@ class Workspace:
                 problem = f"origin/{self.branch} and the local branch have diverged"
                 break
             try:
-                commit = self.build_commit(move, base=remote, author=author)
+                commit = build_move_commit(self.path, move, base=remote, author=author)
             except MoveRefused as refused:
                 done_by = self._commit_that_moved(move, tip=remote)
                 if not done_by:
@@ -320,28 +321,6 @@ class Workspace:
         except errors.FleetRepoError:
             return ""
         return git_text(["rev-list", "-1", tip, "--", paths.source_dir], cwd=self.path)
-
-    def build_commit(
-        self,
-        move: Move,
-        *,
-        base: str,
-        author: tuple[str, str],
-        env: Mapping[str, str] | None = None,
-    ) -> str:
-        """Write the move's commit (a whole move or one phase) on top of base; its sha."""
-        return build_move_commit(
-            self.path,
-            base=base,
-            group=move.group,
-            source=move.source,
-            target=move.target,
-            message=move.message,
-            author=author,
-            phase=move.phase,
-            started=move.started,
-            env=env,
-        )
 
     def _fetch(self, *, env: Mapping[str, str] | None = None) -> str | None:
         """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""

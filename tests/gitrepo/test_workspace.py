@@ -667,15 +667,7 @@ def test_a_checkout_with_local_changes_in_the_way_is_refused_and_left_unchanged(
     """Changes made after the move's own check (a person at work): the checkout refuses,
     whether it follows the whole commit (read-tree) or only the move's paths."""
     old = git(fleet, "rev-parse", "HEAD")
-    new = build_move_commit(
-        fleet,
-        base=old,
-        group="ray-pred",
-        source="onprem",
-        target="cloud",
-        message="move\n",
-        author=DEFAULT_AUTHOR,
-    )
+    new = build_move_commit(fleet, RAY_TO_CLOUD, base=old, author=DEFAULT_AUTHOR)
     setup(fleet)
     before = repo_state(fleet)
 

@@ -163,7 +163,9 @@ def _update_checkout(repo: Path, *, old: str, new: str, paths: Sequence[str] = (
     """
     sparse = Path(repo / git_text(["rev-parse", "--git-path", "info/sparse-checkout"], cwd=repo))
     if paths and not sparse.exists():
-        checkout = ["checkout", "-q", "--no-overlay", new, "--", *paths]
+        # No hooks: post-checkout runs on a file checkout, and read-tree never ran one.
+        checkout = ["-c", "core.hooksPath=/dev/null", "checkout", "-q", "--no-overlay", new]
+        checkout += ["--", *paths]
         if run_git(checkout, cwd=repo, check=False).returncode == 0:
             return ""
     merge = ["read-tree", "-m", "-u", old, new]

@@ -679,6 +679,17 @@ def test_a_checkout_with_local_changes_in_the_way_is_refused_and_left_unchanged(
     assert not list((fleet / ".git").glob("placement-reconciler-move*"))
 
 
+def test_the_checkout_follows_without_running_a_hook(fleet: Path) -> None:
+    hook = fleet / ".git/hooks/post-checkout"
+    hook.write_text("#!/bin/sh\ntouch hook-ran\n")
+    hook.chmod(0o755)
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    assert not (fleet / "hook-ran").exists()
+
+
 def test_touched_but_unchanged_files_do_not_stop_the_checkout(fleet: Path) -> None:
     deployment = fleet / SOURCE_DIR / "deployment.yaml"
     deployment.write_bytes(deployment.read_bytes())  # new stat data, same content

@@ -15,8 +15,10 @@ from typing import NamedTuple, TextIO
 from reconciler.cli.credentials import git_credentials, secrets_from_env
 from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_NOTHING_JUDGED, EXIT_OK
 from reconciler.cli.report import pass_reporter
+from reconciler.cli.timeline import history_json, history_mermaid
 from reconciler.core.config import FleetConfig, parse_duration
 from reconciler.core.errors import UsageError
+from reconciler.core.progress import Progress, no_progress
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet, read_fleet_config
 from reconciler.fleet.validate import validate_repo
@@ -42,8 +44,9 @@ from reconciler.ops.lease import (
 from reconciler.ops.logs import setup_logging
 from reconciler.ops.metrics import Metrics
 from reconciler.ops.runner import observed_pass, run_once, write_gate
-from reconciler.plan.explain import plan_json, plan_text
+from reconciler.plan.explain import plan_json, plan_text, policy_summary
 from reconciler.plan.explain_group import explain_group
+from reconciler.plan.markdown import group_markdown, plan_markdown
 from reconciler.reconcile.github_deadline import DeadlinePullRequestWriter
 from reconciler.reconcile.memory import Memory, git_memory, github_memory
 from reconciler.reconcile.run import Pipeline, Reading, read_and_plan
@@ -73,6 +76,11 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
         dump_json({**plan_json(reading.plan), "renderer": renderer_of(reading.fleet)}, out)
         if note:
             print(f"note: {note}", file=sys.stderr)
+    elif args.output == "markdown":
+        policies = {g.name: policy_summary(g.policy) for g in reading.fleet.groups}
+        print(plan_markdown(reading.plan, policies=policies), end="", file=out)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     else:
         print(plan_text(reading.plan), file=out)
         print(f"Rendered by: {renderer_of(reading.fleet)}", file=out)
@@ -96,6 +104,7 @@ def look(args: argparse.Namespace) -> tuple[Workspace, Reading, str]:
         recall=recall,
         now=parse_now(args.now),
         git_env=git_env,
+        progress=progress_of(args),
     )
     return workspace, reading, recall.note
 
@@ -193,7 +202,10 @@ def pass_pipeline(
     """The pass `run` repeats: the mode's writer, and git's credentials asked per pass."""
     if mode != "pr":
         git_env = git_credentials(args.repo, environ=os.environ, mask=mask, checkout=workspace.path)
-        return Pipeline(workspace, status=status, writer=writer_for(mode), git_env=git_env)
+        writer = writer_for(mode, progress=progress_of(args))
+        return Pipeline(
+            workspace, status=status, writer=writer, git_env=git_env, progress=progress_of(args)
+        )
     pulls, credential, deadline = pull_requests_for(config, env=os.environ, gate=gate)
     git_env = git_credentials(
         args.repo,
@@ -204,8 +216,11 @@ def pass_pipeline(
         checkout=workspace.path,
     )
     git_env()  # a checkout that already authenticates to GitHub is refused before any pass
-    writer = DeadlinePullRequestWriter(writer_for(mode, pulls=pulls), deadline=deadline)
-    return Pipeline(workspace, status=status, writer=writer, git_env=git_env)
+    moves = writer_for(mode, pulls=pulls, progress=progress_of(args))
+    writer = DeadlinePullRequestWriter(moves, deadline=deadline)
+    return Pipeline(
+        workspace, status=status, writer=writer, git_env=git_env, progress=progress_of(args)
+    )
 
 
 def metrics_port(args: argparse.Namespace) -> int:
@@ -300,6 +315,12 @@ def history(args: argparse.Namespace, out: TextIO) -> int:
     """The placement timeline rebuilt from the commit trailers."""
     workspace = open_workspace(args)
     records = [r for r in read_moves(workspace.path) if args.group in (None, r.group)]
+    if args.output == "json":
+        dump_json(history_json(records), out)
+        return EXIT_OK
+    if args.output == "mermaid":
+        print(history_mermaid(records), end="", file=out)
+        return EXIT_OK
     if not records:
         print(
             "no placement moves in the history" + (f" of {args.group}" if args.group else ""),
@@ -341,6 +362,12 @@ def explain(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"no group {args.group!r} in the fleet repo (groups: {names})")
     mine = next((m for m in reading.memory.open_moves if m.group == group.name), None)
     decision = next(d for d in reading.plan.decisions if d.group == group.name)
+    if args.output == "markdown":
+        policy = policy_summary(group.policy)
+        print(group_markdown(decision, plan=reading.plan, policy=policy), end="", file=out)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        return EXIT_OK
     told = explain_group(
         group,
         decision,
@@ -374,13 +401,19 @@ def snapshot(args: argparse.Namespace, out: TextIO) -> int:
 def status_reader(args: argparse.Namespace) -> StatusReader:
     """--status: 'live', or a directory of snapshots."""
     if args.status == "live":
-        return live_status(kubeconfig=args.kubeconfig)
+        return live_status(kubeconfig=args.kubeconfig, progress=progress_of(args))
     directory = Path(args.status)
     if not directory.is_dir():
         raise UsageError(
             f"--status: {args.status!r} is neither 'live' nor a directory of snapshots"
         )
-    return snapshot_status(directory)
+    return snapshot_status(directory, progress=progress_of(args))
+
+
+def progress_of(args: argparse.Namespace) -> Progress:
+    """The command's progress display (main sets it: a terminal's, or none)."""
+    found: Progress = getattr(args, "progress", no_progress)
+    return found
 
 
 def print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:

@@ -1,11 +1,13 @@
 """The exit codes of every command, and which error kind ends with which: one table.
 
 0  success
-1  a failure: a write that could not be done, `validate` found problems, git or GitHub
-   failed, or an unexpected error (a bug)
+1  a failure: a write that could not be done, `validate` found problems, `check` found a
+   group whose verdict is in --fail-on (by default: will stall, fits nowhere), git or
+   GitHub failed, or an unexpected error (a bug)
 2  usage error, or the fleet repo is unusable (the message names file, field and what)
 3  nothing could be judged: every cluster's status was unknown (`plan`, `run --once`),
-   so a scheduled job does not look green while it saw nothing
+   so a scheduled job does not look green while it saw nothing; `check`: every changed
+   group's cluster was unknown
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.cli import check as check_command
 from reconciler.cli import commands
 from reconciler.cli.exit_codes import EXIT_FAILURE, EXIT_USAGE, exit_code
+from reconciler.cli.progress import TerminalProgress, progress_for
 from reconciler.core import schema as schema_module
 from reconciler.core.errors import ReconcilerError, in_plain_words
 from reconciler.ops.lease import DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE
@@ -27,15 +29,21 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and EXIT_USAGE
+    args.progress = progress_for(args, stream=sys.stderr)
     try:
         return int(args.handler(args, out))
     except KeyboardInterrupt:
         return EXIT_FAILURE
     except Exception as error:  # a failure is reported in one line; the traceback is for --debug
+        if isinstance(args.progress, TerminalProgress):
+            args.progress.close()  # the error line must not land inside a progress line
         if args.debug:
             traceback.print_exc(file=sys.stderr)
         print(f"error: {_one_line(error, debug=args.debug)}", file=sys.stderr)
         return exit_code(error)
+    finally:
+        if isinstance(args.progress, TerminalProgress):
+            args.progress.close()
 
 
 def _one_line(error: BaseException, *, debug: bool) -> str:
@@ -65,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="on a failure, print the traceback as well"
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress on stderr (shown on a terminal)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the embedded example: no cluster, no network")
@@ -73,9 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--story",
-        choices=("relocate", "failback", "make-before-break"),
+        choices=("relocate", "failback", "make-before-break", "check"),
         default="relocate",
-        help="relocate (the seed, one pass), failback, or make-before-break (several passes)",
+        help="relocate (the seed, one pass), failback, or make-before-break (several "
+        "passes), or check (the seed's upgrade caught on its pull request, before the merge)",
     )
     demo.set_defaults(handler=commands.demo)
 
@@ -83,7 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     _repo_arguments(plan)
     _status_arguments(plan)
     _offline_argument(plan)
-    plan.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    plan.add_argument(
+        "-o",
+        "--output",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="markdown: each move as its pull request shows it (flowchart, capacity, pods)",
+    )
     plan.set_defaults(handler=commands.plan)
 
     run = sub.add_parser("run", help="decide and write the moves")
@@ -109,6 +127,15 @@ def _parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="placement timeline read from git")
     _repo_arguments(history)
     history.add_argument("group", nargs="?", help="only this group")
+    history.add_argument(
+        "-o",
+        "--output",
+        "--format",
+        dest="output",
+        choices=("table", "json", "mermaid"),
+        default="table",
+        help="mermaid: a timeline of each group's placements (paste it where Mermaid renders)",
+    )
     history.set_defaults(handler=commands.history)
 
     validate = sub.add_parser("validate", help="lint the fleet repo and its bootstrap")
@@ -117,10 +144,23 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="why one group moves or stays, in full")
     explain.add_argument("group", help="the group (its directory name)")
+    explain.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: the group's picture, as a move's pull request shows it",
+    )
     _repo_arguments(explain)
     _status_arguments(explain)
     _offline_argument(explain)
     explain.set_defaults(handler=commands.explain)
+
+    check_parser = sub.add_parser(
+        "check", help="pre-merge capacity check of a change: will each touched group fit?"
+    )
+    _check_arguments(check_parser)
+    check_parser.set_defaults(handler=check_command.check)
 
     schema = sub.add_parser("schema", help="write JSON Schema for fleet.yaml and placement.yaml")
     schema.add_argument(
@@ -134,11 +174,44 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument("-o", "--output", type=Path, default=Path("."), help="directory")
     snapshot.add_argument("--kubeconfig", help="kubeconfig file(s), as KUBECONFIG")
     snapshot.set_defaults(handler=commands.snapshot)
-    for command in sub.choices.values():  # --debug after the command works too
+    for command in sub.choices.values():  # --debug and --quiet after the command work too
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )
+        command.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     return parser
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, help="fleet repo: a local git checkout")
+    parser.add_argument("--base", required=True, help="the commit the change starts from")
+    parser.add_argument("--head", required=True, help="the commit of the change")
+    _status_arguments(parser)
+    parser.add_argument("-o", "--output", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument(
+        "--fail-on",
+        default=check_command.DEFAULT_FAIL_ON.replace(" ", "-"),
+        metavar="VERDICTS",
+        help="verdicts that fail the check, by commas: fits, will-stall, fits-nowhere, "
+        "unknown, or none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--zero-downtime-off",
+        action="append",
+        default=[],
+        metavar="CLUSTER",
+        help="the KubeRay operator on CLUSTER runs with ENABLE_ZERO_DOWNTIME=false "
+        "(repeatable; the operator's environment is not part of a cluster's status)",
+    )
+    parser.add_argument(
+        "--pr",
+        type=int,
+        metavar="NUMBER",
+        help="comment on this pull request and set the placement/capacity status "
+        "(default: the pull request of GITHUB_EVENT_PATH; needs a GitHub credential)",
+    )
 
 
 def _repo_arguments(parser: argparse.ArgumentParser) -> None:

@@ -67,6 +67,16 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     """Run the demo end to end; 0 when the story ended as told (the relocation committed)."""
     scenario = yaml.safe_load((DEMO_DIR / "scenario.yaml").read_text(encoding="utf-8"))
     now = dt.datetime.fromisoformat(str(scenario["now"]).replace("Z", "+00:00"))
+    if story == "check":
+        from reconciler.demo.check_story import run_check_story
+
+        return run_check_story(
+            out=out,
+            workdir=workdir,
+            build=lambda base: build_fleet_repo(base, when=now - dt.timedelta(days=1)),
+            demo_dir=DEMO_DIR,
+            scenario_now=now,
+        )
     if story != "relocate":
         from reconciler.demo.stories import run_story
 
@@ -83,6 +93,7 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
     )
     base.mkdir(parents=True, exist_ok=True)
     fleet, remote = build_fleet_repo(base, when=now - dt.timedelta(days=1))
+    before = keep_before_the_move(fleet, base / "before-move")
     print("== The situation", file=out)
     print(str(scenario.get("story", "")).strip(), file=out)
     workspace = Workspace.open(str(fleet), branch="main")
@@ -117,13 +128,28 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
         )
     print(f"\nThe fleet repo is at {fleet} (its remote: {remote}).", file=out)
     print(f"Look around: git -C {fleet} log --stat", file=out)
+    snapshots = f"--status {DEMO_DIR / 'snapshots'} --now {scenario['now']}"
+    print(f"Try: placement-reconciler plan --repo {fleet} {snapshots}", file=out)
     print(
-        f"Try: placement-reconciler plan --repo {fleet} --status {DEMO_DIR / 'snapshots'} "
-        f"--now {scenario['now']}",
+        f"The fleet as it was before the move is at {before}. The pull request body that mode "
+        "pr opens for the move, with its flowchart and capacity table, is what this prints:",
+        file=out,
+    )
+    print(f"  placement-reconciler plan -o markdown --repo {before} {snapshots}", file=out)
+    print(
+        f"The moves as a Mermaid timeline: placement-reconciler history --repo {fleet} "
+        "--format mermaid",
         file=out,
     )
     moved = [r for r in outcome.results if not r.error]
     return 0 if moved and not outcome.failed else 1
+
+
+def keep_before_the_move(fleet: Path, copy: Path) -> Path:
+    """A clone of the fleet repo as it is now, without a remote: it stays before the move."""
+    run_git(["clone", "-q", "--no-hardlinks", str(fleet), str(copy)], cwd=fleet.parent)
+    run_git(["remote", "remove", "origin"], cwd=copy)
+    return copy
 
 
 def run_git(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> str:

@@ -128,3 +128,41 @@ def _action(match: re.Match[str], params: Mapping[str, Any], unknown: list[str])
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplicationNamer:
+    """An ApplicationSet's git directories generators and its template's metadata.name, to
+    name the Application of any directory without walking the repo (the reader found the
+    directories): a fleet's every group is named cheaply."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    template: str
+
+    @classmethod
+    def of(cls, application_set: Mapping[str, Any]) -> ApplicationNamer:
+        """The namer of one ApplicationSet."""
+        spec = _mapping(application_set.get("spec"))
+        include: list[str] = []
+        exclude: list[str] = []
+        generators = spec.get("generators")
+        for generator in generators if isinstance(generators, list) else ():
+            entries = _mapping(_mapping(generator).get("git")).get("directories")
+            for entry in entries if isinstance(entries, list) else ():
+                path = str(_mapping(entry).get("path") or "")
+                (exclude if _excluded(entry) else include).append(path)
+        metadata = _mapping(_mapping(spec.get("template")).get("metadata"))
+        return cls(tuple(include), tuple(exclude), str(metadata.get("name") or ""))
+
+    def name_of(self, directory: str) -> str:
+        """The Application name generated for a directory; '' when no generator selects it
+        or the name has an action this evaluator does not know."""
+        if not any(_matches(directory, p) for p in self.include):
+            return ""
+        if any(_matches(directory, p) for p in self.exclude):
+            return ""
+        unknown: list[str] = []
+        params = _parameters(directory)
+        name = _ACTION.sub(lambda m: _action(m, params, unknown), self.template)
+        return "" if unknown else name

@@ -45,6 +45,19 @@ class Group:
 
 
 @dataclasses.dataclass(frozen=True)
+class EngineNames:
+    """What the GitOps engines call each group's applier, so live objects name their group.
+
+    `argo_apps`: Argo CD Application name → group (from the ApplicationSets' templates).
+    `flux`: per cluster, (namespace, name) of a per-group Flux Kustomization → group.
+    Empty when the repo has no such bootstrap: membership is by identity alone.
+    """
+
+    argo_apps: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    flux: Mapping[str, Mapping[tuple[str, str], str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
 class Fleet:
     """Everything the planner needs from the fleet repo, plus what was wrong with it."""
 
@@ -52,6 +65,7 @@ class Fleet:
     groups: tuple[Group, ...]
     problems: tuple[Problem, ...] = ()
     renderer: str = ""  # the kustomize that rendered groups, in words; "" when all were plain
+    engines: EngineNames = dataclasses.field(default_factory=EngineNames)
 
     def group(self, name: str) -> Group | None:
         """The group of that name, if the fleet has it."""

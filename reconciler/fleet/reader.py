@@ -16,6 +16,7 @@ from reconciler.core.config import (
 )
 from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError, Problem, kind_of
+from reconciler.core.progress import GROUPS_RENDERED, Progress, no_progress
 from reconciler.core.yaml_files import line_of, load_yaml_mapping
 from reconciler.fleet.model import Fleet, Group
 from reconciler.fleet.plain import read_plain
@@ -54,23 +55,28 @@ def _line_in_message(problem: Problem) -> Problem:
     return Problem(problem.file, problem.field, f"{problem.message} (line {problem.line})")
 
 
-def read_fleet(root: Path) -> Fleet:
-    """Read fleet.yaml and every group; raise InputError only when fleet.yaml itself is unusable."""
+def read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
+    """Read fleet.yaml and every group; raise InputError only when fleet.yaml itself is unusable.
+
+    `progress` is told as each cluster directory's groups are read and rendered."""
     with collector_paused():
-        return _read_fleet(root)
+        return _read_fleet(root, progress=progress)
 
 
-def _read_fleet(root: Path) -> Fleet:
+def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
     config, warnings = _fleet_config(root)
     problems: list[Problem] = list(warnings)
     groups: list[Group] = []
     to_render: dict[str, Group] = {}
+    cluster_dirs: list[Path] = []
     clusters_dir = root / "clusters"
     known = {c.name for c in config.clusters}
     if clusters_dir.is_symlink():
         problems.append(Problem("clusters", "", "is a symbolic link (not followed)"))
     elif clusters_dir.is_dir():
-        for cluster_dir in sorted(clusters_dir.iterdir()):
+        cluster_dirs = sorted(clusters_dir.iterdir())
+        for done, cluster_dir in enumerate(cluster_dirs):
+            progress(GROUPS_RENDERED, done=done, total=len(cluster_dirs))
             shown = f"clusters/{cluster_dir.name}"
             if cluster_dir.is_symlink() or not cluster_dir.is_dir():
                 problems.append(
@@ -88,6 +94,8 @@ def _read_fleet(root: Path) -> Fleet:
             groups += found
             problems += found_problems
     renders, renderer = render_groups(list(to_render), root=root, config=config.render)
+    if cluster_dirs:
+        progress(GROUPS_RENDERED, done=len(cluster_dirs), total=len(cluster_dirs))
     rendered: list[Group] = []
     for group in groups:
         outcome = renders.get(group.path)

@@ -1,7 +1,7 @@
 """Publish a move as the bot's branch `placement/<group>` on origin, for a pull request.
 
 Every pass builds the move commit afresh on the tip of origin's base branch
-(`Workspace.build_commit`), never rebasing or stacking on what the branch held.
+(`build_move_commit`), never rebasing or stacking on what the branch held.
 It is pushed with `--force-with-lease` pinned to the sha the branch had when we looked,
 and only while every commit the branch adds is the bot's own: a human commit there
 means the branch is left alone. When the branch already holds the same change (same
@@ -19,7 +19,7 @@ from pathlib import Path
 from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.gitrepo.branch import LOST_RACE, UP_TO_DATE, push
 from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_text, run_git
-from reconciler.gitrepo.move_commit import MoveRefused
+from reconciler.gitrepo.move_commit import MoveRefused, build_move_commit
 from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move, Workspace
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def delete_bot_branch(
         if only_at and remote.branch != only_at:
             log.info("not deleting %s: it moved on from %s", branch, only_at[:12])
             return False
-        human = _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+        human = _human_on_branch(workspace.path, remote, bot_email=bot_email)
         if human:
             log.info("not deleting %s: it has a commit by %s", branch, human)
             return False
@@ -125,10 +125,9 @@ def human_on_branch(
 
     Raises GitError when origin cannot be read.
     """
-    remote = _look(workspace, branch=branch, env=dict(push_env or {}))
-    if remote.branch is None:
-        return ""
-    return _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
+    return _human_on_branch(
+        workspace.path, _look(workspace, branch=branch, env=push_env or {}), bot_email=bot_email
+    )
 
 
 def remote_branches(
@@ -154,15 +153,13 @@ def _publish_once(
 ) -> PublishResult | None:
     """One look-build-push round; None when the lease was lost and it is worth another."""
     remote = _look(workspace, branch=branch, env=env)
-    if remote.branch is not None:
-        human = _human_on_branch(workspace.path, remote=remote, bot_email=bot_email)
-        if human:
-            error = f"{branch} has a commit by {human}: left alone"
-            return PublishResult(
-                branch, remote.branch, False, False, error=error, human_commit=True, human=human
-            )
+    human = _human_on_branch(workspace.path, remote, bot_email=bot_email)
+    if human:
+        error = f"{branch} has a commit by {human}: left alone"
+        return PublishResult(branch, remote.branch or "", False, False, error, True, human)
     try:
-        commit = workspace.build_commit(move, base=remote.base, author=(BOT_NAME, bot_email))
+        author = (BOT_NAME, bot_email)
+        commit = build_move_commit(workspace.path, move, base=remote.base, author=author)
     except MoveRefused as refused:
         return PublishResult(branch, "", False, False, error=str(refused))
     if remote.branch is not None and _same_change(
@@ -206,19 +203,20 @@ def _look(workspace: Workspace, *, branch: str, env: Mapping[str, str]) -> _Remo
     tracking = f"refs/remotes/origin/{branch}"
     if f"refs/heads/{branch}" not in present:
         run_git(["update-ref", "-d", tracking], cwd=workspace.path, check=False)
-    return _Remote(
-        base=_commit_of(workspace.path, f"refs/remotes/origin/{workspace.branch}"),
-        branch=_commit_of(workspace.path, tracking) if f"refs/heads/{branch}" in present else None,
-    )
+    tips = [f"refs/remotes/origin/{workspace.branch}^{{commit}}", f"{tracking}^{{commit}}"]
+    found = git_text(["rev-parse", *tips[: len(present)]], cwd=workspace.path)
+    base, *tip = found.split()
+    return _Remote(base=base, branch=tip[0] if tip else None)
 
 
-def _human_on_branch(repo: Path, *, remote: _Remote, bot_email: str) -> str:
+def _human_on_branch(repo: Path, remote: _Remote, *, bot_email: str) -> str:
     """The name of whoever made a commit on the branch that is not the bot's, or ''.
 
     Looks at the branch tip and every commit it adds to the base: author and committer
     must both be the bot (a human amend keeps the bot as author).
     """
-    assert remote.branch is not None
+    if remote.branch is None:
+        return ""
     fmt = "--format=%an%x00%ae%x00%cn%x00%ce"
     records = git_text(["log", fmt, remote.branch, "--not", remote.base], cwd=repo).splitlines()
     records += git_text(["log", "-1", fmt, remote.branch], cwd=repo).splitlines()
@@ -237,7 +235,3 @@ def _same_change(repo: Path, tip: str, commit: str, base: str) -> bool:
     trees = git_text(["rev-parse", f"{tip}^{{tree}}", f"{commit}^{{tree}}"], cwd=repo).split()
     parents = git_text(["rev-parse", f"{tip}^@"], cwd=repo).split()
     return trees[0] == trees[1] and parents == [base]
-
-
-def _commit_of(repo: Path, ref: str) -> str:
-    return git_text(["rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=repo)

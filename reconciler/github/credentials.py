@@ -63,16 +63,6 @@ class GitHubCredential:
     # Every token read from the file, so that `secrets` masks the old ones too.
     _tokens_read: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
-    def __repr__(self) -> str:
-        if self.kind == "app":
-            return (
-                f"GitHubCredential(kind='app', app_id={self.app_id!r}, "
-                f"installation_id={self.installation_id})"
-            )
-        return f"GitHubCredential(kind={self.kind!r})"
-
-    __str__ = __repr__
-
     def secrets(self) -> list[str]:
         """Every secret this credential holds now (for `redact`)."""
         found = [self.token, self.private_key, *self._tokens_read]

@@ -203,7 +203,11 @@ class PullRequests:
                     workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
                 )
                 if human:
-                    self._say_once_left_open(pr, why=why, branch=branch, human=human)
+                    left_open = (
+                        f"{why}\n\n{branch} has a commit by {human}, so the bot leaves this pull "
+                        "request open: merge or close it as you see fit."
+                    )
+                    self._comment_once(pr, left_open, marker=LEFT_OPEN_MARKER)
                     error = f"{branch} has a commit by {human}: left open"
                     return ProposalResult(
                         group, "left-alone", pr.number, pr.html_url, error=error, human=human
@@ -285,13 +289,9 @@ class PullRequests:
         try:
             with _calling_github(f"comment on pull request #{move.number}"):
                 pr = self._repository().get_pull(move.number)
-                if any(NOT_ARRIVED_MARKER in (c.body or "") for c in pr.get_issue_comments()):
+                text = f"{move.group} has not arrived on {move.target} since this was merged: "
+                if not self._comment_once(pr, text + evidence, marker=NOT_ARRIVED_MARKER):
                     return None
-                text = (
-                    f"{move.group} has not arrived on {move.target} since this was merged: "
-                    f"{evidence}\n\n<!-- {NOT_ARRIVED_MARKER} -->"
-                )
-                pr.create_issue_comment(self._clean(text))
         except RateLimited:
             raise
         except GitHubUnavailable as failure:
@@ -300,15 +300,12 @@ class PullRequests:
             )
         return ProposalResult(move.group, "told not arrived", move.number, pr.html_url)
 
-    def _say_once_left_open(self, pr: PullRequest, *, why: str, branch: str, human: str) -> None:
-        """Tell the PR why the bot no longer wants it yet leaves it open; once, by a marker."""
-        if any(LEFT_OPEN_MARKER in (c.body or "") for c in pr.get_issue_comments()):
-            return
-        text = (
-            f"{why}\n\n{branch} has a commit by {human}, so the bot leaves this pull request "
-            f"open: merge or close it as you see fit.\n\n<!-- {LEFT_OPEN_MARKER} -->"
-        )
-        pr.create_issue_comment(self._clean(text))
+    def _comment_once(self, pr: PullRequest, text: str, *, marker: str) -> bool:
+        """Comment text ending in a hidden marker, unless a comment has it; True when said."""
+        if any(marker in (c.body or "") for c in pr.get_issue_comments()):
+            return False
+        pr.create_issue_comment(self._clean(f"{text}\n\n<!-- {marker} -->"))
+        return True
 
     @property
     def _withdrawn_label(self) -> str:

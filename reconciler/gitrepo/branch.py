@@ -3,18 +3,22 @@
 Locally the branch moves with one compare-and-swap `git update-ref` (it fails if anyone
 else moved it). If the branch is checked out, the files and the index then follow with a
 two-tree `git read-tree -m -u old new`, which checks everything before it writes anything
-and refuses rather than overwrite local changes; the branch is then put back.
+and refuses rather than overwrite local changes; the branch is then put back. A move's
+own commit changes only the move's paths: after a look that finds no local changes there
+(made while the branch still names old), `git checkout --no-overlay new -- <paths>`
+brings just those along, without the whole-tree merge.
 
 Between those two steps a crash would leave the branch ahead of the files, so a journal
 (`placement-reconciler-move` in the git directory) is written before the branch moves
-and removed once the files follow; `finish_interrupted_move` completes what it names.
+and removed once the files follow; `finish_interrupted_move` completes what it names with
+the two-way merge, which takes the files from old, or finds them at new already.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.gitrepo.git_command import (
@@ -72,8 +76,12 @@ def push(
     return stderr or f"git push exited with {done.returncode}"
 
 
-def advance(repo: Path, *, branch: str, old: str, new: str) -> str:
-    """Move branch from old to new, and the checkout with it; '' or why it could not."""
+def advance(repo: Path, *, branch: str, old: str, new: str, paths: Sequence[str] = ()) -> str:
+    """Move branch from old to new, and the checkout with it; '' or why it could not.
+
+    paths, when given, hold everything new changes from old (a move built on old): only
+    they are checked out, once a look at them finds no local changes in the way.
+    """
     ref = f"refs/heads/{branch}"
     checked_out = is_checked_out(repo, branch=branch)
     journal = _journal(repo)
@@ -82,13 +90,17 @@ def advance(repo: Path, *, branch: str, old: str, new: str) -> str:
         scratch.write_text(f"{branch} {old} {new}\n")
         os.replace(scratch, journal)
     try:
+        if checked_out and paths:
+            changed = changed_files(repo, *paths)
+            if changed:
+                return f"the checkout has local changes in the way ({changed})"
         moved = run_git(
             ["update-ref", "-m", "placement-reconciler", ref, new, old], cwd=repo, check=False
         )
         if moved.returncode != 0:
             return f"the branch {branch} moved while the commit was written"
         if checked_out:
-            problem = _update_checkout(repo, old=old, new=new)
+            problem = _update_checkout(repo, old=old, new=new, paths=paths)
             if problem:
                 run_git(["update-ref", "-m", "placement-reconciler: undo", ref, old, new], cwd=repo)
                 return problem
@@ -96,6 +108,17 @@ def advance(repo: Path, *, branch: str, old: str, new: str) -> str:
     finally:
         if checked_out:
             journal.unlink(missing_ok=True)
+
+
+def changed_files(repo: Path, *paths: str) -> str:
+    """The files with local changes (all, or only those under paths), comma separated.
+
+    Untracked files count only under paths: there they would be in a move's way.
+    """
+    untracked = "--untracked-files=all" if paths else "--untracked-files=no"
+    status = ["status", "--porcelain", untracked, "--", *paths]
+    listing = git_text(status, cwd=repo, env={"GIT_OPTIONAL_LOCKS": "0"})
+    return ", ".join(line[3:] for line in listing.splitlines())
 
 
 def finish_interrupted_move(repo: Path) -> str:
@@ -132,8 +155,19 @@ def is_ancestor(repo: Path, older: str, newer: str) -> bool:
     return git_succeeds(["merge-base", "--is-ancestor", older, newer], cwd=repo)
 
 
-def _update_checkout(repo: Path, *, old: str, new: str) -> str:
-    """The two-way merge of read-tree from old to new; '' or why it refused."""
+def _update_checkout(repo: Path, *, old: str, new: str, paths: Sequence[str] = ()) -> str:
+    """The files and the index from old to new; '' or why git refused.
+
+    Only paths are checked out when given (and git has no sparse checkout to honour), else
+    the two-way merge of read-tree, which refuses rather than overwrite local changes.
+    """
+    sparse = Path(repo / git_text(["rev-parse", "--git-path", "info/sparse-checkout"], cwd=repo))
+    if paths and not sparse.exists():
+        # No hooks: post-checkout runs on a file checkout, and read-tree never ran one.
+        checkout = ["-c", "core.hooksPath=/dev/null", "checkout", "-q", "--no-overlay", new]
+        checkout += ["--", *paths]
+        if run_git(checkout, cwd=repo, check=False).returncode == 0:
+            return ""
     merge = ["read-tree", "-m", "-u", old, new]
     if run_git(merge, cwd=repo, check=False).returncode == 0:
         return ""

@@ -9,6 +9,7 @@ each move reached the branch, so a repository with thousands of commits is read 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ _TRAILERS = (
 )
 _FIELD = "\x1f"
 _RECORD = "\x1e"
+# The pull request a move came through: GitHub's merge commit, or a squash merge's subject.
+_PULL_REQUEST = re.compile(r"^Merge pull request #(\d+)\b|\(#(\d+)\)$")
 _FORMAT = _FIELD.join(
     ["%H", "%ct", "%P", "%s"]
     + [f"%(trailers:key={key},valueonly,unfold,separator=%x1d)" for key in _TRAILERS]
@@ -44,6 +47,7 @@ class MoveRecord:
     subject: str
     phase: str = ""  # make-before-break: copy | finish | revert; "" for a whole move
     committed: datetime | None = None  # the move commit's own time, as its writer set it
+    pull_request: int = 0  # the pull request it reached the branch through, when git tells
 
     @property
     def step(self) -> str:
@@ -75,6 +79,7 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
     text = out.stdout.decode(errors="replace")
     parents: dict[str, list[str]] = {}
     times: dict[str, datetime] = {}
+    subjects: dict[str, str] = {}
     moves: list[MoveRecord] = []
     for raw in text.split(_RECORD):
         fields = raw.strip("\n").split(_FIELD)
@@ -83,6 +88,7 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
         sha, timestamp, above, subject, group, source, target, reason, phase = fields
         parents[sha] = above.split()
         times[sha] = datetime.fromtimestamp(int(timestamp), tz=UTC)
+        subjects[sha] = subject
         if not _first(group):
             continue
         moves.append(
@@ -99,27 +105,37 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
             )
         )
     reached = _reached_branch(tip, parents=parents, times=times)
-    return [dataclasses.replace(m, when=reached.get(m.commit, m.when)) for m in moves]
+    records = []
+    for move in moves:
+        when, through = reached.get(move.commit, (move.when, move.commit))
+        number = _pull_request(subjects.get(through, "")) or _pull_request(move.subject)
+        records.append(dataclasses.replace(move, when=when, pull_request=number))
+    return records
+
+
+def _pull_request(subject: str) -> int:
+    found = _PULL_REQUEST.search(subject)
+    return int(found[1] or found[2]) if found else 0
 
 
 def _reached_branch(
     tip: str, *, parents: dict[str, list[str]], times: dict[str, datetime]
-) -> dict[str, datetime]:
-    """When each commit reached the branch whose tip is tip: the time of the first-parent
-    commit that brought it in (itself in direct mode; the merge of a pull request)."""
+) -> dict[str, tuple[datetime, str]]:
+    """When each commit reached the branch whose tip is tip, and through which commit: the
+    first-parent commit that brought it in (itself in direct mode; a pull request's merge)."""
     chain = []
     commit: str | None = tip
     while commit is not None and commit in parents:
         chain.append(commit)
         commit = parents[commit][0] if parents[commit] else None
-    reached: dict[str, datetime] = {}
+    reached: dict[str, tuple[datetime, str]] = {}
     for step in reversed(chain):  # oldest first: a commit is claimed by its first landing
         pending = [step]
         while pending:
             commit = pending.pop()
             if commit in reached or commit not in parents:
                 continue
-            reached[commit] = times[step]
+            reached[commit] = (times[step], step)
             pending.extend(parents[commit])
     return reached
 

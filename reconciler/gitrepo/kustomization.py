@@ -25,6 +25,13 @@ NEW_KUSTOMIZATION = (
 )
 
 
+class NotListed(FleetRepoError):
+    """The group is not in the kustomization's resources list."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"{group} is not listed in resources")
+
+
 def names_group(entry: object, group: str) -> bool:
     """True when a `resources` entry (`ray-pred`, `./ray-pred`, `ray-pred/`) is the group."""
     if not isinstance(entry, str):
@@ -36,20 +43,20 @@ def names_group(entry: object, group: str) -> bool:
 
 def lists_group(text: str, group: str) -> bool:
     """True when the kustomization's `resources` list names the group."""
-    return any(names_group(entry, group) for entry in _resources(_load(text)))
+    return any(names_group(entry, group) for entry in _resources(load_mapping(text)))
 
 
 def without_group(text: str, group: str) -> str:
     """The kustomization text with every `resources` entry naming the group removed."""
-    data = _load(text)
+    data = load_mapping(text)
     resources = _resources(data)
     keep = [entry for entry in resources if not names_group(entry, group)]
     if len(keep) == len(resources):
-        raise FleetRepoError(f"{group} is not listed in resources")
+        raise NotListed(group)
     expected = [str(entry) for entry in keep]
     if isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _delete_lines(text, data, group)
-        if edited is not None and _is_clean_edit(text, edited, expected):
+        if edited is not None and _is_clean_edit(data, edited, expected):
             return edited
     return _round_trip(text, expected, remove=group)
 
@@ -58,14 +65,14 @@ def with_group(text: str | None, group: str) -> str:
     """The kustomization text with the group appended to `resources` (created if absent)."""
     if text is None:
         return NEW_KUSTOMIZATION.format(entry=_plain_or_quoted(group))
-    data = _load(text)
+    data = load_mapping(text)
     resources = _resources(data)
     if any(names_group(entry, group) for entry in resources):
         return text
     expected = [*(str(entry) for entry in resources), group]
     if resources and isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _append_line(text, resources, group)
-        if edited is not None and _is_clean_edit(text, edited, expected):
+        if edited is not None and _is_clean_edit(data, edited, expected):
             return edited
     return _round_trip(text, expected, add=group)
 
@@ -116,7 +123,7 @@ def _styled_like(neighbour: object, group: str) -> str:
 def _plain_or_quoted(group: str) -> str:
     """The group as a plain scalar when YAML reads it back as that string, else quoted."""
     try:
-        if _yaml().load(f"- {group}\n") == [group]:
+        if round_trip_yaml().load(f"- {group}\n") == [group]:
             return group
     except YAMLError:
         pass
@@ -127,7 +134,7 @@ def _round_trip(
     text: str, expected: list[str], *, remove: str | None = None, add: str | None = None
 ) -> str:
     _, indent, block_seq_indent = load_yaml_guess_indent(text)
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     if indent is not None:
         yaml.indent(mapping=indent, sequence=indent, offset=block_seq_indent or 0)
     yaml.explicit_start = text.lstrip().startswith("---")
@@ -146,32 +153,27 @@ def _round_trip(
     out = io.StringIO()
     yaml.dump(data, out)
     edited = out.getvalue()
-    if not _is_clean_edit(text, edited, expected):
+    if not _is_clean_edit(data, edited, expected):  # only its resources were changed
         raise FleetRepoError("the edit would change more than the resources list")
     return edited
 
 
-def _is_clean_edit(before: str, after: str, expected: list[str]) -> bool:
+def _is_clean_edit(before: CommentedMap, after: str, expected: list[str]) -> bool:
     """The edited text parses, lists exactly `expected`, and changed nothing else."""
     try:
-        old, new = _plain(before), _plain(after)
-    except YAMLError:
+        new = load_mapping(after)
+    except FleetRepoError:
         return False
-    new_resources = new.pop("resources", None) or []
-    old.pop("resources", None)
-    return old == new and [str(entry) for entry in new_resources] == expected
+    unchanged = {key: value for key, value in before.items() if key != "resources"}
+    resources = new.get("resources") or []
+    rest = {key: value for key, value in new.items() if key != "resources"}
+    return rest == unchanged and [str(entry) for entry in resources] == expected
 
 
-def _plain(text: str) -> dict[str, Any]:
-    """The document as plain Python values, without comments or styles."""
-    data = YAML(typ="safe", pure=True).load(text)
-    return dict(data) if isinstance(data, dict) else {}
-
-
-def _load(text: str) -> CommentedMap:
-    """The round-trip parse of the text; FleetRepoError unless it is a YAML mapping."""
+def load_mapping(text: str) -> CommentedMap:
+    """The round-trip parse of the text ({} when empty); FleetRepoError unless a mapping."""
     try:
-        data = _yaml().load(text)
+        data = round_trip_yaml().load(text)
     except YAMLError as error:
         raise FleetRepoError(f"not valid YAML: {error}") from error
     if data is None:
@@ -190,8 +192,9 @@ def _resources(data: CommentedMap) -> list[Any]:
     return resources
 
 
-def _yaml(*, typ: str = "rt") -> YAML:
-    yaml = YAML(typ=typ, pure=True)
+def round_trip_yaml() -> YAML:
+    """A ruamel.yaml round-trip loader and dumper that keeps quotes and long lines."""
+    yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
     yaml.width = 4096
     return yaml

@@ -3,9 +3,10 @@
 The commit is built without touching the checkout (`move_commit`) and, when there is a
 remote, pushed first: origin gets it before the local branch moves, so a crash never
 leaves a local commit that origin lacks. The local branch and its checkout then follow
-(`branch.advance`: compare-and-swap on the ref, then the two-way merge of read-tree,
-which refuses rather than overwrite local changes). A lost push race is rebuilt on the
-new remote tip and retried with backoff; a real conflict is reported, never forced.
+(`branch.advance`: compare-and-swap on the ref, then the move's paths, or the two-way merge
+of read-tree; either refuses rather than overwrite local changes). A lost push race is
+rebuilt on the new remote tip and retried with backoff; a real conflict is reported, never
+forced.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reconciler.gitrepo.branch import (
     LOST_RACE,
     UP_TO_DATE,
     advance,
+    changed_files,
     finish_interrupted_move,
     is_ancestor,
     is_checked_out,
@@ -42,7 +44,6 @@ from reconciler.gitrepo.move_commit import (
     build_move_commit,
     scratch_objects,
 )
-from reconciler.gitrepo.phase_commit import build_phase_commit
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Workspace:
             return ""  # origin has no such branch: nothing to catch up with
         if self.head() != remote.stdout.decode().strip():
             return f"{self.branch} is not at origin's tip and cannot be fast-forwarded"
-        if self._changed_files():
+        if changed_files(self.path):
             return "the checkout has changes"
         return ""
 
@@ -182,7 +183,7 @@ class Workspace:
         local = self.head()
         if remote is None or local == remote or not is_ancestor(self.path, local, remote):
             return
-        if is_checked_out(self.path, branch=self.branch) and self._changed_files():
+        if is_checked_out(self.path, branch=self.branch) and changed_files(self.path):
             log.info("not fast-forwarding %s: the checkout has local changes", self.branch)
             return
         problem = advance(self.path, branch=self.branch, old=local, new=remote)
@@ -197,7 +198,7 @@ class Workspace:
         base = self.head()
         paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
         with scratch_objects(self.path) as env:
-            new = self.build_commit(move, base=base, author=DEFAULT_AUTHOR, env=env)
+            new = build_move_commit(self.path, move, base=base, author=DEFAULT_AUTHOR, env=env)
             flags = ["diff", "--no-color", "--no-ext-diff", "-M"]
             stat = git_text([*flags, "--stat=160", "--summary", base, new], cwd=self.path, env=env)
             kustomizations = ["--", paths.source_kustomization, paths.target_kustomization]
@@ -228,21 +229,26 @@ class Workspace:
         self, move: Move, *, push: bool, author: tuple[str, str], env: Mapping[str, str] | None
     ) -> MoveResult:
         base = self.head()
+        paths = MovePaths.of(group=move.group, source=move.source, target=move.target).all()
         if is_checked_out(self.path, branch=self.branch):
-            paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
-            changed = self._changed_files(*paths.all())
+            changed = changed_files(self.path, *paths)
             if changed:
                 raise MoveRefused(move.group, f"the checkout has local changes in {changed}")
-        done_by = self._commit_that_moved(move, tip=base)
-        if done_by:  # the branch already has this very move
-            return MoveResult(move.group, done_by, push, already_moved=True)
-        new = self.build_commit(move, base=base, author=author)
+        try:
+            built = new = build_move_commit(self.path, move, base=base, author=author)
+        except MoveRefused:
+            done_by = self._commit_that_moved(move, tip=base)
+            if done_by:  # the branch already has this very move
+                return MoveResult(move.group, done_by, push, already_moved=True)
+            raise
         if push:
             pushed = self._push_with_retries(move, base=base, commit=new, author=author, env=env)
             if isinstance(pushed, MoveResult):
                 return pushed
             new = pushed  # another commit when it was rebuilt on a new tip of origin
-        error = advance(self.path, branch=self.branch, old=base, new=new)
+        # Built on base, the commit changes nothing but the move's paths: only they follow.
+        followed = paths if new == built else ()
+        error = advance(self.path, branch=self.branch, old=base, new=new, paths=followed)
         if not error:
             return MoveResult(move.group, new, push)
         if not push:
@@ -276,7 +282,7 @@ class Workspace:
                 problem = f"origin/{self.branch} and the local branch have diverged"
                 break
             try:
-                commit = self.build_commit(move, base=remote, author=author)
+                commit = build_move_commit(self.path, move, base=remote, author=author)
             except MoveRefused as refused:
                 done_by = self._commit_that_moved(move, tip=remote)
                 if not done_by:
@@ -315,41 +321,6 @@ class Workspace:
         except errors.FleetRepoError:
             return ""
         return git_text(["rev-list", "-1", tip, "--", paths.source_dir], cwd=self.path)
-
-    def build_commit(
-        self,
-        move: Move,
-        *,
-        base: str,
-        author: tuple[str, str],
-        env: Mapping[str, str] | None = None,
-    ) -> str:
-        """Write the move's commit (a whole move or one phase) on top of base; its sha."""
-        common = {"group": move.group, "source": move.source, "target": move.target}
-        if move.phase:
-            return build_phase_commit(
-                self.path,
-                base=base,
-                **common,
-                phase=move.phase,
-                started=move.started,
-                message=move.message,
-                author=author,
-                env=env,
-            )
-        return build_move_commit(
-            self.path, base=base, **common, message=move.message, author=author, env=env
-        )
-
-    def _changed_files(self, *paths: str) -> str:
-        """The files with local changes (all, or only those under paths), comma separated.
-
-        Untracked files count only under paths: there they would be in the move's way.
-        """
-        untracked = "--untracked-files=all" if paths else "--untracked-files=no"
-        status = ["status", "--porcelain", untracked, "--", *paths]
-        listing = git_text(status, cwd=self.path, env={"GIT_OPTIONAL_LOCKS": "0"})
-        return ", ".join(line[3:] for line in listing.splitlines())
 
     def _fetch(self, *, env: Mapping[str, str] | None = None) -> str | None:
         """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""

@@ -196,6 +196,9 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
             "pods": len(demand.shapes),
             "total": {r: format_amount(r, a) for r, a in sorted(demand.total.items())},
             "stateful": demand.stateful,
+            # DaemonSets: one more pod on each node of the target they run on.
+            "perNode": [shape.name.removesuffix(" on") for _, shape in demand.daemon_sets],
+            "notes": list(demand.notes),
         },
         "candidates": [
             {
@@ -211,6 +214,8 @@ def _decision_json(decision: Decision, *, now: dt.datetime) -> dict[str, Any]:
         "guards": list(decision.guards),
         "strategy": decision.strategy or None,
         "landing": _landing_json(decision.landing),
+        # Which rule found the group's live pods: the GitOps engine's tracking or identity.
+        "membership": dict(decision.membership),
     }
 
 
@@ -251,95 +256,6 @@ def pull_request_title(decision: Decision) -> str:
     if decision.phase == "revert":
         return f"placement: revert the copy of {group} on {target} (not healthy in time)"
     return f"placement: move {group} from {source} to {target}"
-
-
-def pull_request_body(decision: Decision, *, now: dt.datetime, policy: str) -> str:
-    """Markdown for reviewers: the decision, the stuck pods, the demand, every candidate."""
-    runs = "is absent from" if decision.state == "absent" else "runs on"
-    situation = (
-        f"{runs} `{decision.cluster}`, away from its home cluster"
-        if decision.reason == "failback"
-        else f"is {_state_words(decision)} on `{decision.cluster}`"
-    )
-    what = _what_merging_does(decision)
-    lines = [f"**{decision.group}** {situation}. {what}", "", f"> {why_line(decision, now=now)}"]
-    if decision.strategy:
-        lines += ["", f"Strategy {decision.strategy}."]
-    if decision.stuck_pods:
-        lines += [
-            "",
-            "### Pods that cannot be scheduled",
-            "",
-            "| pod | pending for | scheduler says |",
-            "|---|---|---|",
-        ]
-    for pod in decision.stuck_pods[:_MAX_PODS_LISTED]:
-        lines.append(
-            f"| `{pod.namespace}/{pod.name}` | {format_duration(pod.pending_for(now))} "
-            f"| {_cell(pod.message)} |"
-        )
-    if len(decision.stuck_pods) > _MAX_PODS_LISTED:
-        lines.append(f"| … {len(decision.stuck_pods) - _MAX_PODS_LISTED} more | | |")
-    demand = decision.demand
-    if demand is not None:
-        lines += [
-            "",
-            "### Demand (one copy, from the manifests)",
-            "",
-            f"{len(demand.shapes)} pods, {amounts(demand.total)}.",
-            "",
-        ]
-        lines += [
-            f"- `{shape.name}`: {amounts(shape.requests)}"
-            for shape in demand.shapes[:_MAX_PODS_LISTED]
-        ]
-    lines += ["", "### Candidate clusters", "", "| cluster | fits | detail |", "|---|---|---|"]
-    for candidate in decision.candidates:
-        chosen = " (chosen)" if candidate.cluster == decision.target else ""
-        lines.append(
-            f"| `{candidate.cluster}`{chosen} | {'yes' if candidate.fits else 'no'} "
-            f"| {_cell(candidate.detail)} |"
-        )
-    lines += [
-        "",
-        "### Policy",
-        "",
-        policy,
-        "",
-        "Close this pull request without merging to refuse the move: the same move is "
-        "not proposed again during the veto window. The bot rebuilds this branch on "
-        "every pass while the group stays stuck, and closes this pull request if the "
-        "move is no longer needed.",
-    ]
-    return "\n".join(lines)
-
-
-def _what_merging_does(decision: Decision) -> str:
-    source, target = f"`{decision.cluster}`", f"`{decision.target}`"
-    if decision.phase == "copy":
-        return (
-            f"This pull request copies the group to {target}, which fits one copy of it, and "
-            f"keeps it on {source} (make-before-break, phase 1 of 2). Once the copy is healthy "
-            f"the bot proposes removing it from {source}; with a global service across "
-            "clusters the relocation has no downtime."
-        )
-    if decision.phase == "finish":
-        return f"This pull request removes it from {source}: the copy on {target} is healthy."
-    if decision.phase == "revert":
-        return f"This pull request removes the unhealthy copy from {target}; {source} keeps it."
-    return (
-        f"This pull request moves the group directory to {target}, which fits one copy of it. "
-        f"Merging it is the relocation: Argo CD or Flux starts the group on {target} and "
-        f"prunes it from {source} (with downtime)."
-    )
-
-
-def _state_words(decision: Decision) -> str:
-    return "upgrade-stalled" if decision.state == "upgrade-stalled" else "stuck"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def policy_summary(policy: GroupPolicy) -> str:

@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.core.config import format_duration
 from reconciler.fleet.model import Group
+from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import amounts, policy_summary
 from reconciler.plan.fit import eligible, explain_short, free_on_nodes
 from reconciler.plan.planner import Decision
+from reconciler.plan.tracking import RULE_WORDS
 from reconciler.status.model import ClusterState, Node
 from reconciler.workloads.shapes import PodShape
 
@@ -39,13 +41,20 @@ def explain_group(
         still = "in cooldown" if now < until else "cooldown over"
         lines.append(f"  last move: {last_move:%Y-%m-%dT%H:%M:%SZ} ({still}; until {until:%H:%M}Z)")
     lines += _landing(decision)
+    lines.append(f"  members:   {_membership(decision)}")
     if open_pull_request:
         lines.append(f"  open pull request: {open_pull_request}")
     lines += _stuck(decision, now=now)
-    demand = decision.demand or group_demand(group)
+    demand = decision.demand or group_demand(group, live=live_scale(states.get(group.cluster)))
     lines += ["", f"Demand, one copy: {len(demand.shapes)} pods, {amounts(demand.total)}"]
     for shape, count in _distinct(demand.shapes):
         lines.append(f"  {count} x {_shape_label(shape)}: {amounts(shape.requests)}")
+    for _, shape in demand.daemon_sets:
+        lines.append(
+            f"  plus, on each node it runs on, {shape.name.removesuffix(' on')} (DaemonSet): "
+            f"{amounts(shape.requests)}"
+        )
+    lines += [f"  note: {note}" for note in demand.notes]
     for problem in demand.problems:
         lines.append(f"  problem: {problem}")
     lines += ["", "Clusters:"]
@@ -54,6 +63,14 @@ def explain_group(
     lines += ["", "Guards:"]
     lines += [f"  {guard}" for guard in decision.guards] or ["  none held this group back"]
     return "\n".join(lines)
+
+
+def _membership(decision: Decision) -> str:
+    """Which rule found the group's live pods on its cluster, in words."""
+    if not decision.membership:
+        return f"no live pod of it seen on {decision.cluster}"
+    found = [f"{count} pod(s) by {RULE_WORDS[rule]}" for rule, count in decision.membership]
+    return "; ".join(found)
 
 
 def _landing(decision: Decision) -> list[str]:

@@ -19,6 +19,8 @@ from reconciler.workloads.shapes import PodShape, Requirement, Resources, Tolera
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 _HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
+# NodeUnschedulable lets a pod onto a cordoned node when it tolerates this (DaemonSet pods).
+_CORDONED = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,7 +213,10 @@ def _fit_outcome(
         shared.total = total_free(nodes, free)
     total = dict(shared.total)
     for index, node_room in charged.items():
-        # A charged node passed the filters, so it is Ready and schedulable: total_free counts it.
+        # A charged node passed the filters, so it is Ready; total_free counts it unless it
+        # is cordoned (a pod tolerating that, a DaemonSet's, may land there).
+        if nodes[index].unschedulable:
+            continue
         before = free.get(nodes[index].name, {})
         for resource, amount in node_room.items():
             total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)
@@ -231,8 +236,13 @@ def _shape_key(shape: PodShape) -> ShapeKey:
 
 
 def filters_key(shape: PodShape) -> tuple[object, ...]:
-    """What `eligible` reads of a pod: its tolerations, nodeSelector and node affinity."""
-    return (shape.tolerations, tuple(shape.node_selector.items()), shape.required_affinity)
+    """What `eligible` reads of a pod: tolerations, nodeSelector, node affinity, its node."""
+    return (
+        shape.tolerations,
+        tuple(shape.node_selector.items()),
+        shape.required_affinity,
+        shape.node_name,
+    )
 
 
 def _ranked(
@@ -344,7 +354,9 @@ def best_node(
 
 def eligible(shape: PodShape, node: Node) -> bool:
     """Filters other than resources: Ready, schedulable, taints, nodeSelector, node affinity."""
-    if not node.ready or node.unschedulable:
+    if shape.node_name and shape.node_name != node.name:
+        return False  # bound to another node (a DaemonSet's pod)
+    if not node.ready or (node.unschedulable and not tolerates(shape.tolerations, _CORDONED)):
         return False
     if not all(
         tolerates(shape.tolerations, taint)

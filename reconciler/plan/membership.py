@@ -1,13 +1,16 @@
-"""Which group a live pod belongs to: the group whose manifests declare its top owner."""
+"""Which group a live pod belongs to: the group of its top owner, found through
+ownerReferences and KubeRay's links, by the GitOps engine's tracking on that owner (see
+plan/tracking.py) or else by the identity (kind, namespace, name) a group declares."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 from reconciler.fleet.model import Group
+from reconciler.plan.tracking import IDENTITY, Match, ObjectKey, Owners
 from reconciler.status.model import ClusterState, KubeObject, OwnerRef, Pod
 
-ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
 _RAY_OWNERS = ("RayService", "RayJob")
 _MAX_DEPTH = 8  # owner chains are short; a longer one is a loop
 
@@ -21,30 +24,52 @@ def declared_objects(groups: Iterable[Group]) -> dict[ObjectKey, str]:
     return index
 
 
-def pods_by_group(state: ClusterState, declared: Mapping[ObjectKey, str]) -> dict[str, list[Pod]]:
-    """Group a cluster's pods by the group that declares their top owner (others dropped)."""
+@dataclasses.dataclass(frozen=True)
+class Members:
+    """A cluster's pods by group, and per group how many pods each rule matched."""
+
+    pods: dict[str, list[Pod]]
+    rules: dict[str, dict[str, int]]
+
+
+def members(state: ClusterState, owners: Owners | Mapping[ObjectKey, str]) -> Members:
+    """Group a cluster's pods by the group of their top owner (others dropped), with the rule."""
+    if not isinstance(owners, Owners):
+        owners = Owners(owners)
     objects = _ObjectLookup(state.objects)
     found: dict[str, list[Pod]] = {}
+    rules: dict[str, dict[str, int]] = {}
     # The replicas of one workload share their owner (or RayCluster) and so their group:
     # walk the chain once per owner, not once per pod.
-    by_owner: dict[tuple[str, ...], str | None] = {}
+    by_owner: dict[tuple[str, ...], Match | None] = {}
     for pod in state.pods:
-        own = declared.get(("Pod", pod.namespace, pod.name))
-        if own is None:
-            key = _owner_key(pod)
-            if key is None:
-                own = group_of_pod(pod, declared=declared, objects=objects)
-            elif key in by_owner:
-                own = by_owner[key]
-            else:
-                own = by_owner[key] = group_of_pod(pod, declared=declared, objects=objects)
+        # A pod the engine applied itself (no owners) may carry its tracking: match_pod.
+        declared = owners.declared.get(("Pod", pod.namespace, pod.name)) if pod.owners else None
+        key = _owner_key(pod) if declared is None else None
+        if declared is not None:
+            own: Match | None = (declared, IDENTITY)
+        elif key is None:
+            own = match_pod(pod, owners=owners, objects=objects)
+        elif key in by_owner:
+            own = by_owner[key]
+        else:
+            own = by_owner[key] = match_pod(pod, owners=owners, objects=objects)
         if own is not None:
-            found.setdefault(own, []).append(pod)
-    return found
+            found.setdefault(own[0], []).append(pod)
+            counts = rules.setdefault(own[0], {})
+            counts[own[1]] = counts.get(own[1], 0) + 1
+    return Members(pods=found, rules=rules)
+
+
+def pods_by_group(
+    state: ClusterState, owners: Owners | Mapping[ObjectKey, str]
+) -> dict[str, list[Pod]]:
+    """Group a cluster's pods by the group of their top owner (others dropped)."""
+    return members(state, owners).pods
 
 
 def _owner_key(pod: Pod) -> tuple[str, ...] | None:
-    """What group_of_pod reads of a pod other than its own name; None when unsure."""
+    """What match_pod reads of a pod other than its own name; None when unsure."""
     ray_cluster = pod.labels.get("ray.io/cluster")
     if ray_cluster:
         # The owners are only walked when the RayCluster leads nowhere: key on both.
@@ -52,7 +77,7 @@ def _owner_key(pod: Pod) -> tuple[str, ...] | None:
             return None
         owner = pod.owners[0] if pod.owners else None
         if owner is None:
-            return ("ray", pod.namespace, ray_cluster)
+            return None  # the pod itself may be tracked: not shared with others
         return ("ray", pod.namespace, ray_cluster, owner.kind, owner.name, owner.uid)
     if len(pod.owners) != 1:
         return None
@@ -60,19 +85,17 @@ def _owner_key(pod: Pod) -> tuple[str, ...] | None:
     return ("owner", pod.namespace, owner.kind, owner.name, owner.uid)
 
 
-def group_of_pod(
-    pod: Pod, *, declared: Mapping[ObjectKey, str], objects: _ObjectLookup
-) -> str | None:
-    """Follow ownerReferences (and KubeRay's links) from a pod up to a declared object."""
-    own = declared.get(("Pod", pod.namespace, pod.name))
+def match_pod(pod: Pod, *, owners: Owners, objects: _ObjectLookup) -> Match | None:
+    """Follow ownerReferences (and KubeRay's links) from a pod up to an object of a group."""
+    own = owners.match("Pod", pod.namespace, pod.name, pod)
     if own is not None:
         return own
     ray_cluster = pod.labels.get("ray.io/cluster")
     if ray_cluster:
-        found = _ray_cluster_group(pod.namespace, ray_cluster, declared=declared, objects=objects)
+        found = _ray_cluster_group(pod.namespace, ray_cluster, owners=owners, objects=objects)
         if found is not None:
             return found
-    return _walk_owners(pod.namespace, pod.owners, declared=declared, objects=objects)
+    return _walk_owners(pod.namespace, pod.owners, owners=owners, objects=objects)
 
 
 def ray_service_of_cluster(
@@ -91,59 +114,58 @@ def ray_service_of_cluster(
 
 
 def _ray_cluster_group(
-    namespace: str, ray_cluster: str, *, declared: Mapping[ObjectKey, str], objects: _ObjectLookup
-) -> str | None:
-    group = declared.get(("RayCluster", namespace, ray_cluster))
+    namespace: str, ray_cluster: str, *, owners: Owners, objects: _ObjectLookup
+) -> Match | None:
+    obj = objects.get("RayCluster", namespace, ray_cluster)
+    group = owners.match("RayCluster", namespace, ray_cluster, obj)
     if group is not None:
         return group
-    obj = objects.get("RayCluster", namespace, ray_cluster)
     if obj is not None:
         for owner in obj.owners:
-            group = declared.get((owner.kind, namespace, owner.name))
+            parent = objects.by_uid.get(owner.uid) if owner.uid else None
+            parent = parent or objects.get(owner.kind, namespace, owner.name)
+            group = owners.match(owner.kind, namespace, owner.name, parent)
             if group is not None:
                 return group
         origin = obj.labels.get("ray.io/originated-from-cr-name")
         kind = obj.labels.get("ray.io/originated-from-crd", "RayService")
         if origin:
-            return declared.get((kind, namespace, origin))
+            return owners.match(kind, namespace, origin, objects.get(kind, namespace, origin))
         return None
     # The RayCluster object was not read: KubeRay names it <owner>-<5 random characters>.
     owner_name, _, suffix = ray_cluster.rpartition("-")
     if len(suffix) == 5 and owner_name:
         for kind in _RAY_OWNERS:
-            group = declared.get((kind, namespace, owner_name))
+            parent = objects.get(kind, namespace, owner_name)
+            group = owners.match(kind, namespace, owner_name, parent)
             if group is not None:
                 return group
     return None
 
 
 def _walk_owners(
-    namespace: str,
-    owners: tuple[OwnerRef, ...],
-    *,
-    declared: Mapping[ObjectKey, str],
-    objects: _ObjectLookup,
-) -> str | None:
+    namespace: str, chain: tuple[OwnerRef, ...], *, owners: Owners, objects: _ObjectLookup
+) -> Match | None:
     for _ in range(_MAX_DEPTH):
-        owner = next((o for o in owners if o.controller), owners[0] if owners else None)
+        owner = next((o for o in chain if o.controller), chain[0] if chain else None)
         if owner is None:
             return None
-        group = declared.get((owner.kind, namespace, owner.name))
-        if group is not None:
-            return group
         obj = objects.by_uid.get(owner.uid) if owner.uid else None
         obj = obj or objects.get(owner.kind, namespace, owner.name)
+        group = owners.match(owner.kind, namespace, owner.name, obj)
+        if group is not None:
+            return group
         if obj is not None:
-            owners = obj.owners
+            chain = obj.owners
             continue
-        return _guess_unread_parent(owner, namespace=namespace, declared=declared)
+        return _guess_unread_parent(owner, namespace=namespace, owners=owners, objects=objects)
     return None
 
 
 def _guess_unread_parent(
-    owner: OwnerRef, *, namespace: str, declared: Mapping[ObjectKey, str]
-) -> str | None:
-    """The declared parent of an owner whose object was not read, from naming conventions.
+    owner: OwnerRef, *, namespace: str, owners: Owners, objects: _ObjectLookup
+) -> Match | None:
+    """The parent of an owner whose object was not read, from naming conventions.
 
     A ReplicaSet is <deployment>-<hash>; a Job is <cronjob>-<time>, or is named after the
     RayJob whose submitter it runs.
@@ -154,7 +176,9 @@ def _guess_unread_parent(
         "Job": [("RayJob", owner.name), ("CronJob", trimmed)],
     }.get(owner.kind, [])
     for kind, name in guesses:
-        group = declared.get((kind, namespace, name)) if name else None
+        if not name:
+            continue
+        group = owners.match(kind, namespace, name, objects.get(kind, namespace, name))
         if group is not None:
             return group
     return None

@@ -13,7 +13,9 @@ from typing import Any
 from reconciler.core.config import ClusterConfig, format_duration
 from reconciler.core.problems import Problem
 from reconciler.fleet.model import Fleet, Group
+from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.choice import Candidate, headroom, pick_target
+from reconciler.plan.daemon_sets import demand_on
 from reconciler.plan.demand import Demand, group_demand
 from reconciler.plan.failback import PASSES_NEEDED, fits_home, home_of
 from reconciler.plan.fit import (
@@ -37,7 +39,7 @@ from reconciler.plan.landing import (
     judge_landing,
     own_objects,
 )
-from reconciler.plan.membership import declared_objects, pods_by_group
+from reconciler.plan.membership import Members, declared_objects, members
 from reconciler.plan.phases import (
     RayClusterStatus,
     phase_verdict,
@@ -48,6 +50,8 @@ from reconciler.plan.phases import (
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.tracking import Owners, objects_by_group, owners_for
+from reconciler.plan.usage import Usage, cluster_usage, pods_use
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -76,6 +80,11 @@ class Decision:
     phase: str = ""  # make-before-break: copy | finish | revert ("" moves the whole group)
     strategy: str = ""  # moves: which strategy and why, in plain words
     landing: Landing | None = None  # the landing states: since when, until when, the evidence
+    # How its pods on its cluster were found to be its own: (rule, pods) per membership rule.
+    membership: tuple[tuple[str, int], ...] = ()
+    # What the group's bound pods take now, per cluster where it has some (moves and
+    # groups with candidates only): the capacity table's "after the move" reads it.
+    own_use: Mapping[str, Resources] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +97,7 @@ class ClusterSummary:
     nodes: int = 0
     pods: int = 0
     skipped: tuple[str, ...] = ()
+    usage: Usage | None = None  # schedulable capacity and use at the start of the pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,13 +198,18 @@ def make_plan(
     """
     last_moves = last_moves or {}
     proposed = proposed or {}
-    declared = declared_objects(fleet.groups)
     known = {name: s for name, s in states.items() if s.known}
-    pods = {name: pods_by_group(state, declared) for name, state in known.items()}
+    owners, found, tracked = _memberships(fleet, known)
+    pods = {name: m.pods for name, m in found.items()}
     capacity = _Capacity(states=known, free={name: free_on_nodes(s) for name, s in known.items()})
+    usage = {name: cluster_usage(s.nodes, capacity.free[name]) for name, s in known.items()}
     problems = list(fleet.problems)
     # Every group's demand, stuck or not: a bad manifest is reported before it matters.
-    demands = {group.name: group_demand(group) for group in fleet.groups}
+    # Deployments that leave replicas to an HPA count what their current cluster runs.
+    scales = {name: live_scale(state) for name, state in known.items()}
+    demands = {
+        group.name: group_demand(group, live=scales.get(group.cluster)) for group in fleet.groups
+    }
     for demand in demands.values():
         problems += demand.problems
     decisions: dict[str, Decision] = {}
@@ -224,7 +239,7 @@ def make_plan(
             continue
         health = judge(
             pods[group.cluster].get(group.name, []),
-            ray_services=_ray_services(group, state),
+            ray_services=_ray_services(group, state, tracked=tracked[group.cluster]),
             now=now,
             grace=group.policy.pending_grace_period,
         )
@@ -238,6 +253,8 @@ def make_plan(
         fleet=fleet,
         capacity=capacity,
         pods=pods,
+        owners=owners,
+        tracked=tracked,
         now=now,
         proposed=proposed,
         vetoes=vetoes or {},
@@ -251,7 +268,10 @@ def make_plan(
             last_move=last_moves.get(group.name),
             demand=demands[group.name],
         )
-    ordered = tuple(decisions[g.name] for g in sorted(fleet.groups, key=lambda g: g.name))
+    ordered = tuple(
+        _with_own_use(_with_membership(decisions[g.name], found.get(g.cluster)), pods=pods)
+        for g in sorted(fleet.groups, key=lambda g: g.name)
+    )
     clusters = tuple(
         ClusterSummary(
             name=c.name,
@@ -260,10 +280,44 @@ def make_plan(
             nodes=len(states[c.name].nodes) if c.name in states else 0,
             pods=len(states[c.name].pods) if c.name in states else 0,
             skipped=states[c.name].skipped if c.name in states else (),
+            usage=usage.get(c.name),
         )
         for c in fleet.config.clusters
     )
     return Plan(now=now, decisions=ordered, clusters=clusters, problems=tuple(problems))
+
+
+def _memberships(
+    fleet: Fleet, known: Mapping[str, ClusterState]
+) -> tuple[dict[str, Owners], dict[str, Members], dict[str, dict[str, list[KubeObject]]]]:
+    """Per known cluster: who owns what, the groups' pods found there, and the objects the
+    engines' tracking names as a group's (a RayService in a namespace the manifests do not
+    say, say)."""
+    declared = declared_objects(fleet.groups)
+    owners = {name: owners_for(name, declared=declared, engines=fleet.engines) for name in known}
+    found = {name: members(state, owners[name]) for name, state in known.items()}
+    tracked = {name: objects_by_group(state, owners[name]) for name, state in known.items()}
+    return owners, found, tracked
+
+
+def _with_membership(decision: Decision, found: Members | None) -> Decision:
+    """The decision with the rules that matched its group's pods on its cluster."""
+    rules = found.rules.get(decision.group) if found is not None else None
+    if not rules:
+        return decision
+    return dataclasses.replace(decision, membership=tuple(sorted(rules.items())))
+
+
+def _with_own_use(decision: Decision, *, pods: Mapping[str, Mapping[str, list[Pod]]]) -> Decision:
+    """The decision with what the group takes now on its cluster (and its move's target)."""
+    if not decision.target and not decision.candidates:
+        return decision
+    own = {}
+    for cluster in dict.fromkeys((decision.cluster, decision.target)):
+        taken = pods_use(pods.get(cluster, {}).get(decision.group, []))
+        if cluster and taken:
+            own[cluster] = taken
+    return dataclasses.replace(decision, own_use=own) if own else decision
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,6 +327,9 @@ class _Pass:
     fleet: Fleet
     capacity: _Capacity
     pods: Mapping[str, Mapping[str, list[Pod]]]
+    owners: Mapping[str, Owners]
+    # Per cluster, its objects by the group the engines' tracking names.
+    tracked: Mapping[str, Mapping[str, list[KubeObject]]]
     now: dt.datetime
     proposed: Mapping[str, str]
     vetoes: Mapping[str, Sequence[Veto]]
@@ -283,13 +340,13 @@ class _Pass:
     identities: dict[str, ObjectIndex] = dataclasses.field(default_factory=dict)
 
     def objects_of(self, group: Group) -> list[KubeObject]:
-        """The live objects on the group's cluster that the group declares."""
-        index = self.identities.get(group.cluster)
+        """The live objects on the group's cluster that the group declares or the engine
+        tracks as the group's."""
+        cluster = group.cluster
+        index = self.identities.get(cluster)
         if index is None:
-            index = self.identities[group.cluster] = index_objects(
-                self.capacity.states[group.cluster].objects
-            )
-        return own_objects(group, index)
+            index = self.identities[cluster] = index_objects(self.capacity.states[cluster].objects)
+        return _with_tracked(own_objects(group, index), self.tracked[cluster].get(group.name, ()))
 
 
 def _decide(
@@ -362,7 +419,8 @@ def _decide(
             guards=("no other allowed cluster fits one copy",),
             summary=f"{what} on {group.cluster}; no other allowed cluster fits one copy",
         )
-    capacity.take(target.cluster, demand.shapes, placements=target.placements)
+    placed = demand_on(demand, capacity.states[target.cluster].nodes)
+    capacity.take(target.cluster, placed.shapes, placements=target.placements)
     choice = _strategy(group, context=context)
     return Decision(
         **base,
@@ -444,8 +502,9 @@ def _failback(
         return Decision(**base, action="stay", summary=f"{stay}; {home}'s status is unknown")
     free, _ = _room_for(group, home, context=context)
     margin = group.policy.failback_margin
+    there = demand_on(demand, state.nodes)
     fit = fits_home(
-        demand, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
+        there, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
     )
     detail = (
         f"fits with a {margin:.0%} margin ({len(fit.placements)} pods)"
@@ -476,7 +535,7 @@ def _failback(
             guards=guards,
             summary=f"{stay}; {home} fits again, not yet: {guards[0]}",
         )
-    context.capacity.take(home, demand.shapes, placements=fit.placements)
+    context.capacity.take(home, there.shapes, placements=fit.placements)
     choice = _strategy(group, context=context)
     return Decision(
         **decided,
@@ -507,8 +566,8 @@ def _strategy(group: Group, *, context: _Pass) -> StrategyChoice:
     return choose_strategy(
         group.policy.strategy,
         pods=context.pods[group.cluster].get(group.name, []),
-        ray_services=_ray_services(group, state),
-        ray_clusters=_ray_clusters(group, state),
+        ray_services=_ray_services(group, state, tracked=context.tracked[group.cluster]),
+        ray_clusters=_ray_clusters(group, state, tracked=context.tracked[group.cluster]),
         declared_ray_clusters=[m.name for m in group.manifests if m.kind == "RayCluster"],
     )
 
@@ -526,10 +585,10 @@ def _in_progress(group: Group, demand: Demand, *, context: _Pass) -> Decision:
         )
     health = target_health(
         context.pods[target].get(group.name, []),
-        expected=len(demand.shapes),
-        ray_services=_ray_services(group, state),
+        expected=len(demand_on(demand, state.nodes).shapes),
+        ray_services=_ray_services(group, state, tracked=context.tracked[target]),
         ray_workers=ray_worker_shapes(demand.shapes),
-        ray_clusters=_ray_clusters(group, state),
+        ray_clusters=_ray_clusters(group, state, tracked=context.tracked[target]),
     )
     marker = group.policy.move_in_progress
     verdict, words = phase_verdict(
@@ -659,13 +718,16 @@ def _candidate(
     """A known cluster's verdict for the group: a sure one when `sure` and the bound allows."""
     capacity, cluster = context.capacity, config.name
     nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
+    # A DaemonSet's pods depend on the cluster's nodes: such a demand is the cluster's own.
+    here = demand_on(demand, nodes)
     # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
     free, own = _room_for(group, cluster, context=context)
     rankings = None if own else capacity.rankings_of(cluster)
-    asks = context.asks.get(group.name)
+    asks = context.asks.get(group.name) if here is demand else None
     if asks is None:
-        needs = needs_of(demand.shapes, filter_ids=capacity.filter_ids)
-        asks = context.asks[group.name] = (needs, shape_keys_of(demand.shapes))
+        asks = (needs_of(here.shapes, filter_ids=capacity.filter_ids), shape_keys_of(here.shapes))
+        if here is demand:
+            context.asks[group.name] = asks
     needs, keys = asks
     fit = None
     if sure and rankings is not None and rankings.names_unique(nodes):
@@ -674,7 +736,7 @@ def _candidate(
         )
     if fit is None:
         fit = fits_group(
-            demand.shapes,
+            here.shapes,
             cluster=cluster,
             nodes=nodes,
             free=free,
@@ -684,7 +746,7 @@ def _candidate(
         )
     if not fit.fits:
         return Candidate(cluster, fits=False, detail=fit.short)
-    pods = len(demand.shapes)
+    pods = len(here.shapes)
     if fit.placed:
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"
@@ -731,14 +793,28 @@ def _not_movable_summary(health: Health, group: Group, *, now: dt.datetime) -> s
     )
 
 
-def _ray_services(group: Group, state: ClusterState) -> list[KubeObject]:
+def _with_tracked(own: list[KubeObject], tracked: Sequence[KubeObject]) -> list[KubeObject]:
+    """The objects found by identity, then those only the engines' tracking found."""
+    seen = {(o.kind, o.namespace, o.name) for o in own}
+    return own + [o for o in tracked if (o.kind, o.namespace, o.name) not in seen]
+
+
+def _ray_services(
+    group: Group, state: ClusterState, *, tracked: Mapping[str, Sequence[KubeObject]]
+) -> list[KubeObject]:
+    """The group's RayServices on a cluster: declared by identity, or tracked as its."""
     names = {(m.namespace, m.name) for m in group.manifests if m.kind == "RayService"}
-    return [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+    own = [o for o in state.objects if o.kind == "RayService" and (o.namespace, o.name) in names]
+    mine = [o for o in tracked.get(group.name, ()) if o.kind == "RayService"]
+    return _with_tracked(own, mine)
 
 
-def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
+def _ray_clusters(
+    group: Group, state: ClusterState, *, tracked: Mapping[str, Sequence[KubeObject]]
+) -> list[RayClusterStatus]:
     """The status of the RayClusters in the group's namespaces (matched to pods by name)."""
     namespaces = {m.namespace for m in group.manifests}
+    namespaces |= {o.namespace for o in tracked.get(group.name, ())}
     return [
         ray_cluster_status(o)
         for o in state.objects
@@ -749,3 +825,30 @@ def _ray_clusters(group: Group, state: ClusterState) -> list[RayClusterStatus]:
 def _stuck_since(health: Health) -> dt.datetime:
     times = [s.since for s in health.stuck_pods if s.since is not None]
     return min(times) if times else dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def relocation_of(
+    group: Group, *, fleet: Fleet, states: Mapping[str, ClusterState], now: dt.datetime
+) -> tuple[tuple[Candidate, ...], Candidate | None, tuple[str, ...]]:
+    """Where a pass would move the group were it stuck now: the candidates, the choice (None:
+    no other cluster fits one copy) and the guards that would hold the move back."""
+    known = {name: s for name, s in states.items() if s.known}
+    owners, found, tracked = _memberships(fleet, known)
+    context = _Pass(
+        fleet=fleet,
+        capacity=_Capacity(
+            states=known, free={name: free_on_nodes(s) for name, s in known.items()}
+        ),
+        pods={name: m.pods for name, m in found.items()},
+        owners=owners,
+        tracked=tracked,
+        now=now,
+        proposed={},
+        vetoes={},
+        home_streaks={},
+    )
+    home = known.get(group.cluster)
+    demand = group_demand(group, live=live_scale(home))
+    candidates = _candidates(group, demand, context=context)
+    candidates, target = _placed_target(group, demand, candidates, context=context)
+    return candidates, target, _guards(group, demand, now=now, last_move=None)

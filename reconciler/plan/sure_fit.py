@@ -147,6 +147,8 @@ def surely_fits(
         return None
     ordered = bounds.amounts  # read directly: this loop runs for every candidate of a pass
     for kind, (filters, shape, asks, _) in enumerate(needs.kinds):
+        if shape.node_name:
+            return None  # a pinned pod (a DaemonSet's): only the simulation decides
         room = len(bounds.nodes_passing(filters, shape))
         if room >= needs.pods:
             for resource, amount in asks:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from reconciler.core.gc_pause import collector_paused
+from reconciler.core.progress import Progress, no_progress
+from reconciler.fleet.engines import with_engine_names
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.reader import read_fleet
 from reconciler.gitrepo.workspace import Workspace
@@ -40,11 +42,17 @@ class Pipeline:
     status: StatusReader
     writer: Writer
     git_env: Callable[[], Mapping[str, str]] = no_credentials
+    progress: Progress = no_progress  # told as the groups are rendered (status and writer: theirs)
 
     def run(self, now: dt.datetime) -> PassOutcome:
         """One pass at `now`."""
         return run_pass(
-            self.workspace, status=self.status, writer=self.writer, now=now, git_env=self.git_env()
+            self.workspace,
+            status=self.status,
+            writer=self.writer,
+            now=now,
+            git_env=self.git_env(),
+            progress=self.progress,
         )
 
 
@@ -71,6 +79,7 @@ def read_and_plan(
     recall: Recall,
     now: dt.datetime,
     git_env: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
 ) -> Reading:
     """Fetch (so a push since the last pass is seen), read the fleet, the memory and the
     clusters, and decide. `run` and the read-only commands all start here."""
@@ -78,7 +87,10 @@ def read_and_plan(
     # Millions of long-lived objects and no cycles: the collector would only walk them. One
     # pause for the whole read: resumed in between, it would walk all the fleet just read.
     with collector_paused():
-        fleet = read_fleet(workspace.path)
+        # How Argo CD and Flux name each group's applier: live objects carry those names.
+        fleet = with_engine_names(
+            read_fleet(workspace.path, progress=progress), root=workspace.path
+        )
         memory = recall(workspace, fleet=fleet, now=now)
         states = read_states(status, fleet.config, now=now)
         plan = decide(fleet, states, memory, now=now)
@@ -92,6 +104,7 @@ def run_pass(
     writer: Writer,
     now: dt.datetime,
     git_env: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
 ) -> PassOutcome:
     """Refresh the checkout, read, plan, and hand the decisions to the mode's writer.
 
@@ -99,7 +112,9 @@ def run_pass(
     listed: a pass that does not know what is already proposed must not write anything.
     """
     env = dict(git_env or {})
-    reading = read_and_plan(workspace, status=status, recall=writer.recall, now=now, git_env=env)
+    reading = read_and_plan(
+        workspace, status=status, recall=writer.recall, now=now, git_env=env, progress=progress
+    )
     if writer.remembers:
         remember(reading.plan, reading.memory, workspace)
     return writer.write(

@@ -8,9 +8,10 @@ pull requests on GitHub.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
+from reconciler.core.progress import MOVES_WRITTEN, Progress, no_progress
 from reconciler.fleet.model import Fleet
 from reconciler.github.move_pull_request import (
     ClosedMove,
@@ -21,17 +22,14 @@ from reconciler.github.move_pull_request import (
 )
 from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
-from reconciler.plan.explain import (
-    commit_message,
-    policy_summary,
-    pull_request_body,
-    pull_request_title,
-)
-from reconciler.plan.planner import Decision, Plan
+from reconciler.plan.explain import commit_message, policy_summary, pull_request_title
+from reconciler.plan.markdown import pull_request_body
+from reconciler.plan.planner import ClusterSummary, Decision, Plan
 from reconciler.reconcile.memory import Memory, git_memory, github_memory
 from reconciler.reconcile.outcome import PassOutcome, WriteResult
 
 MODES = ("dry-run", "direct", "pr")
+T = TypeVar("T")
 
 
 class Writer(Protocol):
@@ -64,6 +62,9 @@ class DryRunWriter:
     mode = "dry-run"
     remembers = False
 
+    def __init__(self, *, progress: Progress = no_progress) -> None:
+        self.progress = progress
+
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return git_memory(workspace)
 
@@ -79,7 +80,7 @@ class DryRunWriter:
     ) -> PassOutcome:
         results = tuple(
             WriteResult(move.group, "shown", diff=workspace.diff_for(move))
-            for move in moves_of(plan, now=now)
+            for move in counted(moves_of(plan, now=now), progress=self.progress)
         )
         return PassOutcome(plan=plan, mode=self.mode, results=results)
 
@@ -89,6 +90,9 @@ class DirectWriter:
 
     mode = "direct"
     remembers = True
+
+    def __init__(self, *, progress: Progress = no_progress) -> None:
+        self.progress = progress
 
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return git_memory(workspace)
@@ -103,9 +107,8 @@ class DirectWriter:
         now: dt.datetime,
         git_env: Mapping[str, str],
     ) -> PassOutcome:
-        results = tuple(
-            _committed(workspace.apply(move, env=git_env)) for move in moves_of(plan, now=now)
-        )
+        moves = counted(moves_of(plan, now=now), progress=self.progress)
+        results = tuple(_committed(workspace.apply(move, env=git_env)) for move in moves)
         return PassOutcome(plan=plan, mode=self.mode, results=results)
 
 
@@ -116,8 +119,9 @@ class PullRequestWriter:
     mode = "pr"
     remembers = True
 
-    def __init__(self, pulls: PullRequests) -> None:
+    def __init__(self, pulls: PullRequests, *, progress: Progress = no_progress) -> None:
         self.pulls = pulls
+        self.progress = progress
 
     def recall(self, workspace: Workspace, *, fleet: Fleet, now: dt.datetime) -> Memory:
         return github_memory(self.pulls, fleet=fleet, workspace=workspace, now=now)
@@ -134,8 +138,8 @@ class PullRequestWriter:
     ) -> PassOutcome:
         results: list[WriteResult] = []
         try:
-            for decision in plan.moves:
-                proposal = _proposal(decision, fleet=fleet, now=now)
+            for decision in counted(plan.moves, progress=self.progress):
+                proposal = _proposal(decision, fleet=fleet, clusters=plan.clusters, now=now)
                 done = self.pulls.propose(proposal, workspace=workspace, push_env=git_env)
                 results.append(_proposed(done))
             for stale, why in stale_moves(memory.open_moves, plan=plan):
@@ -173,17 +177,29 @@ def not_arrived(merged: Sequence[ClosedMove], *, plan: Plan) -> list[tuple[Close
     return told
 
 
-def writer_for(mode: str, *, pulls: PullRequests | None = None) -> Writer:
+def writer_for(
+    mode: str, *, pulls: PullRequests | None = None, progress: Progress = no_progress
+) -> Writer:
     """The writer of a mode; mode pr needs the pull requests to write to."""
     if mode == "pr":
         if pulls is None:
             raise ValueError("mode 'pr' needs the pull requests to write to")
-        return PullRequestWriter(pulls)
+        return PullRequestWriter(pulls, progress=progress)
     if mode == "direct":
-        return DirectWriter()
+        return DirectWriter(progress=progress)
     if mode == "dry-run":
-        return DryRunWriter()
+        return DryRunWriter(progress=progress)
     raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+
+
+def counted(items: Sequence[T], *, progress: Progress) -> Iterator[T]:
+    """The items one by one, progress told as each is done (moves written, or shown)."""
+    if not items:
+        return
+    progress(MOVES_WRITTEN, done=0, total=len(items))
+    for done, item in enumerate(items, start=1):
+        yield item
+        progress(MOVES_WRITTEN, done=done, total=len(items))
 
 
 def rfc3339(now: dt.datetime) -> str:
@@ -226,7 +242,9 @@ def stale_moves(open_moves: tuple[OpenMove, ...], *, plan: Plan) -> list[tuple[O
     return stale
 
 
-def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProposal:
+def _proposal(
+    decision: Decision, *, fleet: Fleet, clusters: Sequence[ClusterSummary], now: dt.datetime
+) -> MoveProposal:
     group = fleet.group(decision.group)
     policy = policy_summary(group.policy) if group is not None else ""
     return MoveProposal(
@@ -235,7 +253,7 @@ def _proposal(decision: Decision, *, fleet: Fleet, now: dt.datetime) -> MoveProp
         target=decision.target,
         reason=decision.reason,
         title=pull_request_title(decision),
-        body=pull_request_body(decision, now=now, policy=policy),
+        body=pull_request_body(decision, clusters=clusters, now=now, policy=policy),
         commit_message=commit_message(decision, now=now),
         phase=decision.phase,
         started=rfc3339(now),

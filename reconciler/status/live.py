@@ -24,6 +24,7 @@ from kubernetes import client
 
 from reconciler.core.config import ClusterConfig
 from reconciler.core.gc_pause import collector_paused
+from reconciler.core.progress import CLUSTERS_READ, Progress, no_progress
 from reconciler.status.kube_connect import ConnectError, api_client_for, close_client
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState
@@ -44,8 +45,11 @@ class Resource:
     kind: str
     api_version: str
     plural: str
-    method: str = ""  # on CoreV1Api / AppsV1Api / BatchV1Api; custom objects have none
+    method: str = ""  # on CoreV1Api / AppsV1Api / ...; custom objects have none
     optional: bool = False  # a 404 means the API is not installed: no objects, not a fault
+    # Read since the role grew (HPAs, DaemonSets): a 403 from a role not yet re-applied
+    # leaves them out with a note, instead of making the whole cluster unknown.
+    newer_rbac: bool = False
 
 
 RESOURCES = (
@@ -54,7 +58,24 @@ RESOURCES = (
     Resource("ReplicaSet", "apps/v1", "replicasets", "list_replica_set_for_all_namespaces"),
     Resource("Deployment", "apps/v1", "deployments", "list_deployment_for_all_namespaces"),
     Resource("StatefulSet", "apps/v1", "statefulsets", "list_stateful_set_for_all_namespaces"),
+    # A DaemonSet's pods reach it as their owner: read, its Argo CD or Flux marks count.
+    Resource(
+        "DaemonSet",
+        "apps/v1",
+        "daemonsets",
+        "list_daemon_set_for_all_namespaces",
+        newer_rbac=True,
+    ),
     Resource("Job", "batch/v1", "jobs", "list_job_for_all_namespaces"),
+    # What an HPA keeps a Deployment at, for Deployments that leave replicas to it.
+    Resource(
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "horizontalpodautoscalers",
+        "list_horizontal_pod_autoscaler_for_all_namespaces",
+        optional=True,
+        newer_rbac=True,
+    ),
     Resource("RayService", "ray.io/v1", "rayservices", optional=True),
     Resource("RayCluster", "ray.io/v1", "rayclusters", optional=True),
     Resource("RayJob", "ray.io/v1", "rayjobs", optional=True),
@@ -80,11 +101,13 @@ def read_live(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], dt.datetime] = _utc_now,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = no_progress,
 ) -> dict[str, ClusterState]:
     """Read every cluster at once; a cluster that cannot be read fully comes back unknown.
 
     `timeout` bounds each connect and each read, `deadline` one cluster's whole read
-    (retries and backoff included). Never raises for a cluster fault.
+    (retries and backoff included). Never raises for a cluster fault. `progress` is told
+    as each cluster's read is collected.
     """
     if not clusters:
         return {}
@@ -109,6 +132,7 @@ def read_live(
             for cluster in clusters
         }
         states: dict[str, ClusterState] = {}
+        progress(CLUSTERS_READ, done=0, total=len(futures))
         for name, future in futures.items():
             try:
                 states[name] = future.result(timeout=max(0.0, give_up_at - time.monotonic()))
@@ -117,6 +141,7 @@ def read_live(
             except Exception as error:  # read_cluster catches all; this is belt and braces
                 log.debug("reading %s failed", name, exc_info=error)
                 states[name] = ClusterState.unknown(name, _UNEXPECTED)
+            progress(CLUSTERS_READ, done=len(states), total=len(futures))
         return states
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -165,6 +190,12 @@ def read_cluster(
         state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
     if state.known and reader.not_served:
         state = dataclasses.replace(state, unserved_kinds=frozenset(reader.not_served))
+    if state.known and reader.forbidden:
+        notes = tuple(
+            f"{plural}: forbidden to the reader's role, not read (re-apply deploy/rbac-reader.yaml)"
+            for plural in sorted(reader.forbidden)
+        )
+        state = dataclasses.replace(state, skipped=state.skipped + notes)
     return state
 
 
@@ -213,6 +244,7 @@ class ListReader(Generic[T]):
         self._clock = clock
         self._ends_at = clock() + deadline
         self.not_served: set[str] = set()  # kinds of optional APIs that answered 404
+        self.forbidden: set[str] = set()  # plurals the reader's role may not list yet
 
     def read_all(self, resources: Sequence[Resource] = RESOURCES) -> list[T]:
         """Every object of every resource, each with its kind set."""
@@ -285,6 +317,9 @@ class ListReader(Generic[T]):
             if fault.status == 404 and resource.optional and not token:
                 self.not_served.add(resource.kind)  # that KubeRay CRD is not installed
                 return [], ""
+            if fault.status == 403 and resource.newer_rbac and not token:
+                self.forbidden.add(resource.plural)
+                return [], ""
             raise fault.error() from None
         finally:
             if response is not None:
@@ -318,6 +353,7 @@ _API_GROUPS: dict[str, Callable[[client.ApiClient], Any]] = {
     "v1": client.CoreV1Api,
     "apps/v1": client.AppsV1Api,
     "batch/v1": client.BatchV1Api,
+    "autoscaling/v2": client.AutoscalingV2Api,
 }
 
 

@@ -65,6 +65,7 @@ class Pod:
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     created: dt.datetime | None = None
     uid: str = ""
+    tracking_id: str = ""  # Argo CD's argocd.argoproj.io/tracking-id annotation, if any
 
     def condition(self, kind: str) -> Condition | None:
         """The condition of that type, if the pod has one."""
@@ -77,7 +78,9 @@ class KubeObject:
 
     For a RayService, `active_cluster` and `pending_cluster` are the RayCluster names from
     status.activeServiceStatus / status.pendingServiceStatus. For a RayCluster, `state` and
-    `desired_workers` are status.state and status.desiredWorkerReplicas.
+    `desired_workers` are status.state and status.desiredWorkerReplicas. For a Deployment,
+    `replicas` is spec.replicas; for a HorizontalPodAutoscaler, `scale_target` is its
+    scaleTargetRef as "<kind>/<name>" and `min_replicas` its spec.minReplicas.
     """
 
     kind: str
@@ -91,6 +94,10 @@ class KubeObject:
     pending_cluster: str = ""
     state: str = ""
     desired_workers: int | None = None
+    tracking_id: str = ""  # Argo CD's argocd.argoproj.io/tracking-id annotation, if any
+    replicas: int | None = None
+    scale_target: str = ""
+    min_replicas: int | None = None
 
     def condition(self, kind: str) -> Condition | None:
         """The condition of that type, if the object has one."""

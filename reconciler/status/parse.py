@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -138,6 +139,7 @@ def pod_from(item: wire.Pod) -> Pod:
         owners=owners_from(metadata.ownerReferences),
         labels=metadata.labels or {},
         created=_utc(metadata.creationTimestamp),
+        tracking_id=_tracking_id(metadata),
     )
 
 
@@ -158,7 +160,26 @@ def object_from(item: wire.Object) -> KubeObject:
         pending_cluster=(pending.rayClusterName if pending else None) or "",
         state=status.state or "",
         desired_workers=status.desiredWorkerReplicas,
+        tracking_id=_tracking_id(metadata),
+        **_scale_of(item),
     )
+
+
+def _scale_of(item: wire.Object) -> dict[str, Any]:
+    """What a Deployment's or an HPA's spec says about replicas (nothing for other kinds)."""
+    if isinstance(item, wire.Deployment):
+        return {"replicas": item.spec.replicas}
+    if isinstance(item, wire.HorizontalPodAutoscaler):
+        target = item.spec.scaleTargetRef
+        return {
+            "min_replicas": item.spec.minReplicas,
+            "scale_target": f"{target.kind or ''}/{target.name or ''}" if target else "",
+        }
+    return {}
+
+
+def _tracking_id(metadata: wire.ObjectMeta) -> str:
+    return (metadata.annotations.tracking_id if metadata.annotations else None) or ""
 
 
 _SHAPES: dict[bytes, PodShape] = {}

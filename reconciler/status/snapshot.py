@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError
+from reconciler.core.progress import CLUSTERS_READ, Progress, no_progress
 from reconciler.core.yaml_files import load_yaml_documents, read_utf8_bytes
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_items, cluster_state_from_wire
@@ -21,10 +22,18 @@ SNAPSHOT_BYTES_LIMIT = 2 * 1024 * 1024 * 1024  # snapshots of big clusters are l
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def read_snapshots(directory: Path, *, clusters: Iterable[str]) -> dict[str, ClusterState]:
+def read_snapshots(
+    directory: Path, *, clusters: Iterable[str], progress: Progress = no_progress
+) -> dict[str, ClusterState]:
     """Read `<cluster>.yaml|.yml|.json` for every cluster; a missing or bad file → unknown."""
+    names = list(clusters)
+    states: dict[str, ClusterState] = {}
+    progress(CLUSTERS_READ, done=0, total=len(names))
     with collector_paused():
-        return {name: read_snapshot(directory, cluster=name) for name in clusters}
+        for name in names:
+            states[name] = read_snapshot(directory, cluster=name)
+            progress(CLUSTERS_READ, done=len(states), total=len(names))
+    return states
 
 
 def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:

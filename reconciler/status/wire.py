@@ -23,6 +23,9 @@ from reconciler.core.errors import ClusterReadError
 
 OWNER_KINDS = frozenset({"ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"})
 RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
+SCALER_KINDS = frozenset({"HorizontalPodAutoscaler"})
+# The GitOps engines' marks on what they apply (see plan/membership.py).
+ARGOCD_TRACKING_ID = "argocd.argoproj.io/tracking-id"
 
 Quantity = str | int | float
 Amounts = dict[str, Quantity]
@@ -40,11 +43,18 @@ class OwnerReference(Wire):
     controller: bool | None = None
 
 
+class Annotations(Wire):
+    """Only Argo CD's tracking id: annotations can be large (last-applied-configuration)."""
+
+    tracking_id: str | None = msgspec.field(default=None, name=ARGOCD_TRACKING_ID)
+
+
 class ObjectMeta(Wire):
     name: str | None = None
     namespace: str | None = None
     uid: str | None = None
     labels: dict[str, str] | None = None
+    annotations: Annotations | None = None
     ownerReferences: list[OwnerReference] | None = None
     creationTimestamp: Timestamp = None
 
@@ -169,6 +179,32 @@ class Object(Wire):
     status: ObjectStatus = msgspec.field(default_factory=ObjectStatus)
 
 
+class DeploymentSpec(Wire):
+    replicas: int | None = None
+
+
+class Deployment(Object):
+    """A Deployment: an owner, and its spec.replicas (what an HPA set it to)."""
+
+    spec: DeploymentSpec = msgspec.field(default_factory=DeploymentSpec)
+
+
+class ScaleTarget(Wire):
+    kind: str | None = None
+    name: str | None = None
+
+
+class AutoscalerSpec(Wire):
+    scaleTargetRef: ScaleTarget | None = None
+    minReplicas: int | None = None
+
+
+class HorizontalPodAutoscaler(Object):
+    """An autoscaling/v2 HorizontalPodAutoscaler: what it scales and its minReplicas."""
+
+    spec: AutoscalerSpec = msgspec.field(default_factory=AutoscalerSpec)
+
+
 class Unreadable(Wire):
     """An object that could not be decoded, with the line `ClusterState.skipped` shows for it."""
 
@@ -203,12 +239,22 @@ def wire_type(kind: object) -> type[Node | Pod | Object] | None:
         return Pod
     if kind == "Node":
         return Node
+    if kind == "Deployment":
+        return Deployment
+    if kind in SCALER_KINDS:
+        return HorizontalPodAutoscaler
     if kind in OWNER_KINDS or kind in RAY_KINDS:
         return Object
     return None
 
 
-_KINDS: tuple[type[Node | Pod | Object], ...] = (Node, Pod, Object)
+_KINDS: tuple[type[Node | Pod | Object], ...] = (
+    Node,
+    Pod,
+    Object,
+    Deployment,
+    HorizontalPodAutoscaler,
+)
 _TYPED: dict[type, msgspec.json.Decoder[ObjectList[Any]]] = {
     cls: msgspec.json.Decoder(ObjectList[cls])  # type: ignore[valid-type]
     for cls in _KINDS

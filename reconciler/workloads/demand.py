@@ -24,6 +24,9 @@ class WorkloadDemand:
     # PVC-backed data: a PersistentVolumeClaim object, StatefulSet volumeClaimTemplates,
     # or pod volumes with persistentVolumeClaim. Data does not travel with a move.
     stateful: bool = False
+    # A DaemonSet: the pod it runs on every node it selects. How many depends on the
+    # cluster, so `shapes` is empty and plan/daemon_sets.py places one per eligible node.
+    per_node: PodShape | None = None
 
 
 class WorkloadError(ValueError):

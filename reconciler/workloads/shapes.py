@@ -47,6 +47,9 @@ class PodShape:
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = dataclasses.field(default_factory=dict)
     required_affinity: tuple[tuple[Requirement, ...], ...] = ()
+    # A pod bound to one node before scheduling (a DaemonSet's pod, like spec.nodeName):
+    # only that node can take it. "" lets the scheduler choose.
+    node_name: str = ""
 
     def renamed(self, name: str) -> PodShape:
         """The same pod under another name (dataclasses.replace, without its cost per copy:
@@ -57,4 +60,5 @@ class PodShape:
             tolerations=self.tolerations,
             node_selector=self.node_selector,
             required_affinity=self.required_affinity,
+            node_name=self.node_name,
         )

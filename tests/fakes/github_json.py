@@ -111,9 +111,19 @@ def comment_json(base_url: str, repo: str, pull: FakePull, index: int) -> dict[s
         "body": pull.comments[index],
         "user": {"login": BOT_LOGIN, "id": 3, "type": "Bot"},
         "url": f"{api}/issues/comments/{comment_id}",
+        "html_url": f"{base_url}/{repo}/pull/{pull.number}#issuecomment-{comment_id}",
         "issue_url": f"{api}/issues/{pull.number}",
         "created_at": iso(pull.updated_at),
         "updated_at": iso(pull.updated_at),
+    }
+
+
+def commit_json(base_url: str, repo: str, sha: str) -> dict[str, Any]:
+    api = f"{base_url}/repos/{repo}"
+    return {
+        "sha": sha,
+        "url": f"{api}/commits/{sha}",
+        "html_url": f"{base_url}/{repo}/commit/{sha}",
     }
 
 

@@ -31,6 +31,7 @@ from .github_json import (
     BOT_LOGIN,
     FakePull,
     comment_json,
+    commit_json,
     json_response,
     label_json,
     pull_json,
@@ -72,6 +73,7 @@ class FakeGitHub:
         self.log: list[LoggedRequest] = []
         self.now = START
         self.installation_tokens: list[str] = []
+        self.statuses: list[dict[str, str]] = []  # commit statuses, in the order set
         self._lock = threading.RLock()
         self._server = _QuickStopServer(host="127.0.0.1", port=0, threaded=True)
         self._rate_limits: list[str] = []
@@ -93,6 +95,9 @@ class FakeGitHub:
             ),
             ("GET", re.compile(rf"{api}/issues/(?P<n>\d+)/comments"), self._get_comments),
             ("POST", re.compile(rf"{api}/issues/(?P<n>\d+)/comments"), self._add_comment),
+            ("PATCH", re.compile(rf"{api}/issues/comments/(?P<id>\d+)"), self._edit_comment),
+            ("GET", re.compile(rf"{api}/commits/(?P<sha>[0-9a-f]{{40}})"), self._get_commit),
+            ("POST", re.compile(rf"{api}/statuses/(?P<sha>[0-9a-f]{{40}})"), self._add_status),
             ("DELETE", re.compile(rf"{api}/git/refs/heads/(?P<ref>.+)"), self._delete_ref),
             ("POST", re.compile(r"/app/installations/(?P<id>\d+)/access_tokens"), self._app_token),
         ]
@@ -132,7 +137,7 @@ class FakeGitHub:
 
     def hold_open_lookups(self, parties: int) -> None:
         """The next `parties` look-ups of open PRs by head wait for each other, then answer."""
-        self._lookup_barrier = threading.Barrier(parties, timeout=5)
+        self._lookup_barrier = threading.Barrier(parties, timeout=30)
 
     def open_pull(
         self, *, head: str, title: str, body: str, user: str = "alice", base: str = "main"
@@ -369,6 +374,24 @@ class FakeGitHub:
         return json_response(
             comment_json(self.base_url, self.repo, pull, len(pull.comments) - 1), status=201
         )
+
+    def _edit_comment(self, request: Request, match: re.Match[str]) -> Response:
+        number, index = divmod(int(match["id"]), 1000)
+        pull = self.pulls.get(number)
+        if pull is None or index >= len(pull.comments):
+            return json_response({"message": "Not Found"}, status=404)
+        pull.comments[index] = request.get_json()["body"]
+        pull.updated_at = self._tick()
+        return json_response(comment_json(self.base_url, self.repo, pull, index))
+
+    def _get_commit(self, request: Request, match: re.Match[str]) -> Response:
+        return json_response(commit_json(self.base_url, self.repo, match["sha"]))
+
+    def _add_status(self, request: Request, match: re.Match[str]) -> Response:
+        body = request.get_json()
+        status = {"sha": match["sha"], **{k: str(v) for k, v in body.items()}}
+        self.statuses.append(status)
+        return json_response({"id": len(self.statuses), **status}, status=201)
 
     def _delete_ref(self, request: Request, match: re.Match[str]) -> Response:
         if match["ref"] not in self._branches():

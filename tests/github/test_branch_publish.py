@@ -25,7 +25,7 @@ from tests.fleet_repo import (
 )
 
 BOT = BOT_EMAIL
-BUILD = "reconciler.gitrepo.workspace.build_move_commit"  # branch_publish builds through Workspace
+BUILD = "reconciler.github.branch_publish.build_move_commit"
 BRANCH = MOVE_BRANCH
 RAY_TO_CLOUD = Move("ray-pred", "onprem", "cloud", move_message("ray-pred", "onprem", "cloud"))
 

@@ -186,6 +186,22 @@ def test_a_merged_move_reached_the_branch_when_it_was_merged(
     assert record.commit == bot
     assert record.committed == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert record.when == datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+    assert record.pull_request == 1  # GitHub's merge commit names it
+
+
+def test_a_squash_merged_move_names_its_pull_request(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path / "fleet")
+    message = move_message("ray-pred", "onprem", "cloud").replace(
+        "from onprem to cloud", "from onprem to cloud (#12)", 1
+    )
+    git(fleet, "commit", "--allow-empty", "-q", "-m", message)
+    direct = move_message("web", "onprem", "cloud")
+    git(fleet, "commit", "--allow-empty", "-q", "-m", direct)
+
+    squashed, committed = read_moves(fleet)
+
+    assert squashed.pull_request == 12
+    assert committed.pull_request == 0  # a direct commit came through no pull request
 
 
 def test_a_make_before_break_phase_is_read_with_its_phase(tmp_path: Path) -> None:

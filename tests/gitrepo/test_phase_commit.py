@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.gitrepo.move_commit import MoveRefused
-from reconciler.gitrepo.phase_commit import build_phase_commit
-from reconciler.gitrepo.workspace import DEFAULT_AUTHOR
+from reconciler.gitrepo.move_commit import MoveRefused, build_move_commit
+from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move
 from tests.fleet_repo import git, isolate_git, tree_entries, write_fleet
 
 STARTED = "2026-11-28T12:10:00Z"
@@ -21,17 +20,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def phase(repo: Path, name: str, *, base: str = "HEAD") -> str:
-    commit = build_phase_commit(
-        repo,
-        base=git(repo, "rev-parse", base),
-        group="ray-pred",
-        source="onprem",
-        target="cloud",
-        phase=name,
-        started=STARTED,
-        message=f"placement: {name} ray-pred\n\nPlacement-Group: ray-pred\n",
-        author=DEFAULT_AUTHOR,
-    )
+    message = f"placement: {name} ray-pred\n\nPlacement-Group: ray-pred\n"
+    move = Move("ray-pred", "onprem", "cloud", message, phase=name, started=STARTED)
+    commit = build_move_commit(repo, move, base=git(repo, "rev-parse", base), author=DEFAULT_AUTHOR)
     git(repo, "update-ref", "refs/heads/main", commit)
     git(repo, "reset", "-q", "--hard")
     return commit

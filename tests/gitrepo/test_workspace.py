@@ -122,6 +122,16 @@ def test_unrelated_local_changes_are_kept(fleet: Path) -> None:
     assert git(fleet, "status", "--porcelain").splitlines() == [" M fleet.yaml", "?? notes.txt"]
 
 
+def test_a_change_staged_elsewhere_stays_staged_and_out_of_the_move(fleet: Path) -> None:
+    _stage(fleet, "fleet.yaml")
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    assert "fleet.yaml" not in git(fleet, "diff", "--name-only", "HEAD^", "HEAD").splitlines()
+    assert git(fleet, "status", "--porcelain").splitlines() == ["M  fleet.yaml"]
+
+
 # Dry run
 
 
@@ -252,6 +262,8 @@ def fail_git_command(patch: pytest.MonkeyPatch, command: str) -> None:
 def test_a_git_failure_while_building_leaves_everything_untouched(
     fleet: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
+    if command == "read-tree":  # used only when the checkout's index is not the base
+        _stage(fleet, "fleet.yaml")
     workspace = Workspace.open(str(fleet), branch="main")
     before = repo_state(fleet)
 
@@ -648,28 +660,34 @@ def _put(repo: Path, path: str) -> None:
         "untracked-at-target",
     ],
 )
+@pytest.mark.parametrize("only_the_moves_paths", [False, True], ids=["read-tree", "paths"])
 def test_a_checkout_with_local_changes_in_the_way_is_refused_and_left_unchanged(
-    fleet: Path, setup: Callable[[Path], None]
+    fleet: Path, setup: Callable[[Path], None], only_the_moves_paths: bool
 ) -> None:
-    """Changes made after the move's own check (a person at work): read-tree refuses."""
+    """Changes made after the move's own check (a person at work): the checkout refuses,
+    whether it follows the whole commit (read-tree) or only the move's paths."""
     old = git(fleet, "rev-parse", "HEAD")
-    new = build_move_commit(
-        fleet,
-        base=old,
-        group="ray-pred",
-        source="onprem",
-        target="cloud",
-        message="move\n",
-        author=DEFAULT_AUTHOR,
-    )
+    new = build_move_commit(fleet, RAY_TO_CLOUD, base=old, author=DEFAULT_AUTHOR)
     setup(fleet)
     before = repo_state(fleet)
 
-    problem = branch.advance(fleet, branch="main", old=old, new=new)
+    paths = [SOURCE_DIR, TARGET_DIR, SOURCE_K, TARGET_K] if only_the_moves_paths else []
+    problem = branch.advance(fleet, branch="main", old=old, new=new, paths=paths)
 
     assert problem.startswith("the checkout has local changes in the way"), problem
     assert repo_state(fleet) == before
     assert not list((fleet / ".git").glob("placement-reconciler-move*"))
+
+
+def test_the_checkout_follows_without_running_a_hook(fleet: Path) -> None:
+    hook = fleet / ".git/hooks/post-checkout"
+    hook.write_text("#!/bin/sh\ntouch hook-ran\n")
+    hook.chmod(0o755)
+
+    result = Workspace.open(str(fleet), branch="main").apply(RAY_TO_CLOUD)
+
+    assert result.error == ""
+    assert not (fleet / "hook-ran").exists()
 
 
 def test_touched_but_unchanged_files_do_not_stop_the_checkout(fleet: Path) -> None:

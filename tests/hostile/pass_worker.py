@@ -73,7 +73,7 @@ CRASH_POINTS: dict[str, Callable[[], None]] = {
     # direct: the working tree changed, the journal not yet removed
     "direct:after-working-tree": lambda: _after(branch, "_update_checkout"),
     # pr: the move commit for the branch exists, nothing pushed
-    "pr:after-commit": lambda: _after(git_writer, "build_move_commit"),
+    "pr:after-commit": lambda: _after(branch_publish, "build_move_commit"),
     # pr: placement/<group> pushed, no pull request yet
     "pr:after-push": lambda: _after(branch_publish, "push", when=lambda p: not p),
     # pr: the pull request is open, without labels

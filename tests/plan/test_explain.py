@@ -119,7 +119,13 @@ def test_plan_json_is_serialisable_and_complete() -> None:
     assert (web["action"], web["target"], web["reason"]) == ("move", "cloud", "capacity")
     assert [p["name"] for p in web["stuckPods"]] == ["web-5d8f7-00000", "web-5d8f7-00001"]
     assert web["stuckPods"][0]["pendingSeconds"] == 420
-    assert web["demand"] == {"pods": 2, "total": {"cpu": "4", "memory": "2Gi"}, "stateful": False}
+    assert web["demand"] == {
+        "pods": 2,
+        "total": {"cpu": "4", "memory": "2Gi"},
+        "stateful": False,
+        "perNode": [],
+        "notes": [],
+    }
     assert [c["cluster"] for c in web["candidates"]] == ["cloud", "small", "edge"]
     assert web["candidates"][0]["placements"] == [
         {"pod": "default/web replica 1", "node": "c1"},
@@ -132,7 +138,8 @@ def test_plan_json_is_serialisable_and_complete() -> None:
 
 def test_pull_request_body_explains_the_move_for_reviewers() -> None:
     from reconciler.core.config import GroupPolicy
-    from reconciler.plan.explain import policy_summary, pull_request_body, pull_request_title
+    from reconciler.plan.explain import policy_summary, pull_request_title
+    from reconciler.plan.markdown import pull_request_body
     from reconciler.plan.planner import make_plan
 
     from .builders import NOW, cluster_state, fleet, node, stalled_ray_group, stalled_ray_onprem
@@ -143,7 +150,9 @@ def test_pull_request_body_explains_the_move_for_reviewers() -> None:
     }
     plan = make_plan(fleet(groups=[stalled_ray_group()]), states, now=NOW)
     (move,) = plan.moves
-    body = pull_request_body(move, now=NOW, policy=policy_summary(GroupPolicy()))
+    body = pull_request_body(
+        move, clusters=plan.clusters, now=NOW, policy=policy_summary(GroupPolicy())
+    )
     assert pull_request_title(move) == f"placement: move {move.group} from onprem to cloud"
     assert "upgrade-stalled" in body
     assert "| pod | pending for | scheduler says |" in body

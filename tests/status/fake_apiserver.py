@@ -28,7 +28,13 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "replicasets": ("ReplicaSet", "apps/v1", "/apis/apps/v1/replicasets"),
     "deployments": ("Deployment", "apps/v1", "/apis/apps/v1/deployments"),
     "statefulsets": ("StatefulSet", "apps/v1", "/apis/apps/v1/statefulsets"),
+    "daemonsets": ("DaemonSet", "apps/v1", "/apis/apps/v1/daemonsets"),
     "jobs": ("Job", "batch/v1", "/apis/batch/v1/jobs"),
+    "horizontalpodautoscalers": (
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "/apis/autoscaling/v2/horizontalpodautoscalers",
+    ),
     "rayservices": ("RayService", "ray.io/v1", "/apis/ray.io/v1/rayservices"),
     "rayclusters": ("RayCluster", "ray.io/v1", "/apis/ray.io/v1/rayclusters"),
     "rayjobs": ("RayJob", "ray.io/v1", "/apis/ray.io/v1/rayjobs"),
@@ -160,7 +166,16 @@ def pod(
     }
 
 
-def workload(kind: str, name: str, *, namespace: str = "team", owned_by: Obj | None = None) -> Obj:
+def workload(
+    kind: str,
+    name: str,
+    *,
+    namespace: str = "team",
+    owned_by: Obj | None = None,
+    replicas: int | None = None,
+    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Obj:
     """A ReplicaSet, Deployment, StatefulSet or Job with a minimal valid spec."""
     api_version = RESOURCES[_PLURAL_OF_KIND[kind]][1]
     template = {
@@ -172,14 +187,48 @@ def workload(kind: str, name: str, *, namespace: str = "team", owned_by: Obj | N
         spec["selector"] = {"matchLabels": {"app": name}}
     if kind == "StatefulSet":
         spec["serviceName"] = name
+    if replicas is not None:
+        spec["replicas"] = replicas
     return {
         "apiVersion": api_version,
         "kind": kind,
         "metadata": _meta(
-            name, namespace, ownerReferences=[owned_by] if owned_by else None, labels={"app": name}
+            name,
+            namespace,
+            ownerReferences=[owned_by] if owned_by else None,
+            labels={"app": name, **(labels or {})},
+            annotations=dict(annotations or {}),
         ),
         "spec": spec,
         "status": {},
+    }
+
+
+def autoscaler(
+    name: str, *, target: str, min_replicas: int | None = None, namespace: str = "team"
+) -> Obj:
+    """An autoscaling/v2 HorizontalPodAutoscaler of Deployment `target` on CPU."""
+    spec: Obj = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "maxReplicas": 10,
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": 80},
+                },
+            }
+        ],
+    }
+    if min_replicas is not None:
+        spec["minReplicas"] = min_replicas
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(name, namespace),
+        "spec": spec,
+        "status": {"currentReplicas": 1, "desiredReplicas": 1},
     }
 
 

@@ -229,3 +229,29 @@ def test_a_body_shorter_than_its_length_is_a_list_cut_short(east: FakeFleet) -> 
     state = read_one(east)
 
     assert_unknown(state, "list cut short listing pods: the connection closed mid-response")
+
+
+def test_a_role_not_yet_allowed_daemonsets_or_hpas_leaves_them_out_with_a_note(
+    east: FakeFleet,
+) -> None:
+    # Upgrading the reconciler before re-applying rbac-reader.yaml: the kinds read since
+    # the role grew answer 403; the cluster stays known and says what was not read.
+    east["east"].add(node("east-1"), pod("p", node_name="east-1"))
+    east["east"].fail("daemonsets", status=403, times=5)
+    east["east"].fail("horizontalpodautoscalers", status=403, times=5)
+
+    state = read_one(east)
+
+    assert state.known, state.reason
+    assert "p" in [p.name for p in state.pods]
+    assert [s for s in state.skipped if "forbidden" in s] == [
+        "daemonsets: forbidden to the reader's role, not read (re-apply deploy/rbac-reader.yaml)",
+        "horizontalpodautoscalers: forbidden to the reader's role, not read"
+        " (re-apply deploy/rbac-reader.yaml)",
+    ]
+
+
+def test_a_forbidden_pod_list_still_makes_the_cluster_unknown(east: FakeFleet) -> None:
+    east["east"].fail("pods", status=403, times=5)
+
+    assert not read_one(east).known

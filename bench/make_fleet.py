@@ -979,6 +979,53 @@ def ensure_fleet(size: str, *, seed: int, out: Path | None = None, force: bool =
     return target
 
 
+OVERLAY_SHARE = 10  # every tenth group becomes an overlay
+SHARED_BASES = 10
+
+
+def ensure_overlay_fleet(size: str, *, seed: int, force: bool = False) -> Path:
+    """The fleet of this size with every tenth group an overlay on one of ten shared bases.
+
+    Written to bench/.cache/<size>-overlays-seed<seed>/ from the plain fleet: the overlay
+    groups keep their files and add `../../../../bases/shared-<k>` (a ConfigMap) to their
+    resources, so kustomize renders them (they are not plain) while their workloads, and
+    so every decision, stay those of the plain fleet. Snapshots are hard links.
+    """
+    source = ensure_fleet(size, seed=seed)
+    target = _CACHE / f"{size}-overlays-seed{seed}"
+    meta = cached(target, size=size, seed=seed)
+    if meta is not None and meta.get("overlays") and not force:
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source / "snapshots", target / "snapshots", copy_function=os.link)
+    shutil.copytree(source / "fleet", target / "fleet", symlinks=True)
+    fleet = target / "fleet"
+    for k in range(SHARED_BASES):
+        base = fleet / "bases" / f"shared-{k}"
+        base.mkdir(parents=True)
+        config_map = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"shared-defaults-{k}"},
+            "data": {"LOG_LEVEL": "info", "REGION": f"r{k}"},
+        }
+        (base / "configmap.yaml").write_text(_dump([config_map]))
+        (base / "kustomization.yaml").write_text(_dump([{"resources": ["configmap.yaml"]}]))
+    groups = sorted(fleet.glob("clusters/*/groups/*/kustomization.yaml"))
+    overlays = groups[::OVERLAY_SHARE]
+    for index, path in enumerate(overlays):
+        kustomization = yaml.safe_load(path.read_text())
+        base = f"../../../../bases/shared-{index % SHARED_BASES}"
+        kustomization["resources"] = [*kustomization["resources"], base]
+        path.write_text(_dump([kustomization]))
+    _git(["add", "-A"], cwd=fleet)
+    _git(["commit", "-q", "-m", f"fleet: {len(overlays)} groups overlay shared bases"], cwd=fleet)
+    meta = {**orjson.loads((source / "meta.json").read_bytes()), "overlays": len(overlays)}
+    (target / "meta.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")

@@ -131,6 +131,37 @@ def child_bare(directory: Path, repeat: int) -> dict[str, Any]:
     return {"times": timed(run, repeat)}
 
 
+def child_overlays(directory: Path, repeat: int) -> dict[str, Any]:
+    """The pass on the overlay fleet: once with an empty render cache (cold), then warm."""
+    from reconciler.fleet.reader import read_fleet
+    from reconciler.gitrepo.workspace import Workspace
+    from reconciler.reconcile.run import plan_pass
+    from reconciler.reconcile.status_source import snapshot_status
+
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["XDG_CACHE_HOME"] = cache  # the render cache starts empty
+        warm_page_cache(directory)
+        workspace = Workspace(directory / "fleet", branch="main", sleep=time.sleep)
+        status = snapshot_status(directory / "snapshots")
+        plans: list[Any] = []
+
+        def run() -> None:
+            plans[:] = [plan_pass(workspace, status=status, now=NOW)]
+
+        cold = timed(run, 1)
+        warm = timed(run, repeat)
+        renderer = read_fleet(directory / "fleet").renderer
+    plan = plans[0]
+    return {
+        "cold": cold,
+        "times": warm,
+        "renderer": renderer,
+        "render_problems": sum("render" in p.message for p in plan.problems),
+        "moves": len(plan.moves),
+        "groups": len(plan.decisions),
+    }
+
+
 _LIVE_ROW = re.compile(r"^\s*\((a|b|c)\)\s.*?([\d.]+) ms\s*$")
 
 
@@ -210,7 +241,7 @@ def _git(args: list[str], *, cwd: Path | str, env: dict[str, str]) -> None:
 
 def child_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["pass", "bare", "live", "move"])
+    parser.add_argument("task", choices=["pass", "bare", "live", "move", "overlays"])
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--pods", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
@@ -221,6 +252,8 @@ def child_main(argv: list[str]) -> int:
         record = child_bare(options.dir, options.repeat)
     elif options.task == "live":
         record = child_live(options.pods, options.repeat)
+    elif options.task == "overlays":
+        record = child_overlays(options.dir, options.repeat)
     else:
         record = child_move(options.dir, options.repeat)
     record["peak_rss"] = peak_rss_bytes()
@@ -287,7 +320,42 @@ def measure(size: str, *, seed: int, repeat: int, live_pods: int) -> dict[str, A
         # A move is short and the noisiest row: three times the repetitions (up to the
         # groups one cluster can give).
         "move": in_child("move", "--dir", str(here), repeat=max(3 * repeat, 9)),
+        "overlays": measure_overlays(size, seed=seed, repeat=repeat),
     }
+
+
+def measure_overlays(size: str, *, seed: int, repeat: int) -> dict[str, Any]:
+    """The overlay variant's cold and warm pass (see make_fleet.ensure_overlay_fleet)."""
+    directory = make_fleet.ensure_overlay_fleet(size, seed=seed)
+    record = in_child("overlays", "--dir", str(directory), repeat=repeat)
+    record["overlay_groups"] = orjson.loads((directory / "meta.json").read_bytes())["overlays"]
+    return record
+
+
+def overlay_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, float, str, str]]:
+    """The overlay variant's rows: its warm pass (the target) and cold pass vs the bare parse."""
+    size, overlays = figures["size"], figures["overlays"]
+    bare = statistics.median(figures["bare"]["times"])
+    warm, cold = statistics.median(overlays["times"]), overlays["cold"][0]
+    what = f"{size}, {overlays['overlay_groups']} overlay groups"
+    return [
+        (
+            f"overlays: warm pass vs bare JSON parse ({what})",
+            _seconds(warm),
+            _seconds(bare),
+            warm / bare,
+            "≤ 1.5",
+            _verdict(warm / bare, 1.5, at_most=True),
+        ),
+        (
+            f"overlays: cold pass (empty render cache) vs bare JSON parse ({what}, context)",
+            _seconds(cold),
+            _seconds(bare),
+            cold / bare,
+            "",
+            "",
+        ),
+    ]
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -371,6 +439,7 @@ def report(figures: dict[str, Any]) -> str:
             "≤ 1.0",
             _verdict(rss / 2**31, 1.0, at_most=True),
         ),
+        *overlay_rows(figures),
     ]
     lines = [
         f"Machine: {machine_line()}",
@@ -380,9 +449,53 @@ def report(figures: dict[str, Any]) -> str:
         f"{meta['bytes'] / 2**20:.0f} MiB of snapshot JSON; {double_name}: "
         f"{double['clusters']} clusters, {double['pods']} pods, {double['groups']} groups. "
         f"The {size} pass judged {figures['pass']['groups']} groups, "
-        f"{figures['pass']['stuck']} stuck, {figures['pass']['moves']} moves planned.",
+        f"{figures['pass']['stuck']} stuck, {figures['pass']['moves']} moves planned. "
+        f"The overlay variant ({figures['overlays']['overlay_groups']} groups overlay shared "
+        f"bases) was rendered by {figures['overlays']['renderer']} and planned "
+        f"{figures['overlays']['moves']} moves.",
         "",
         f"Medians of {figures['repeat']} runs, each row in its own process "
+        f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC).",
+        "",
+        "| measure | ours | baseline | ratio | target | result |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {name} | {ours} | {base} | {ratio:.2f} | {target} | {verdict} |"
+        for name, ours, base, ratio, target, verdict in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def report_overlays_only(size: str, *, seed: int, repeat: int) -> str:
+    """The overlay rows alone, with the plain fleet's pass for context."""
+    here = make_fleet.ensure_fleet(size, seed=seed)
+    figures = {
+        "size": size,
+        "bare": in_child("bare", "--dir", str(here), repeat=repeat),
+        "pass": in_child("pass", "--dir", str(here), repeat=repeat),
+        "overlays": measure_overlays(size, seed=seed, repeat=repeat),
+    }
+    full, bare = (statistics.median(figures[k]["times"]) for k in ("pass", "bare"))
+    rows = [
+        (
+            f"full pass vs bare JSON parse ({size}, plain, context)",
+            _seconds(full),
+            _seconds(bare),
+            full / bare,
+            "",
+            "",
+        ),
+        *overlay_rows(figures),
+    ]
+    overlays = figures["overlays"]
+    lines = [
+        f"Machine: {machine_line()}",
+        "",
+        f"Overlay variant of {size} (seed {seed}): rendered by {overlays['renderer']}, "
+        f"{overlays['groups']} groups judged, {overlays['moves']} moves planned "
+        f"({figures['pass']['moves']} on the plain fleet), "
+        f"{overlays['render_problems']} render problems. Medians of {repeat} runs "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC).",
         "",
         "| measure | ours | baseline | ratio | target | result |",
@@ -408,8 +521,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="also write the report here")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--overlays-only",
+        action="store_true",
+        help="measure only the overlay variant's rows (and the bare parse they compare with)",
+    )
     options = parser.parse_args(argv)
     live_pods = options.live_pods or make_fleet.SIZES[options.size].pods
+    if options.overlays_only:
+        text = report_overlays_only(options.size, seed=options.seed, repeat=options.repeat)
+        print(text, end="")
+        if options.out:
+            options.out.write_text(text, encoding="utf-8")
+        return 0
     figures = measure(options.size, seed=options.seed, repeat=options.repeat, live_pods=live_pods)
     text = report(figures)
     print(text, end="")

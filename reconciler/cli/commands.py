@@ -73,7 +73,7 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
     """Decide and explain; write nothing."""
     _, reading, note = look(args)
     if args.output == "json":
-        dump_json(plan_json(reading.plan), out)
+        dump_json({**plan_json(reading.plan), "renderer": renderer_of(reading.fleet)}, out)
         if note:
             print(f"note: {note}", file=sys.stderr)
     elif args.output == "markdown":
@@ -83,6 +83,7 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
             print(f"note: {note}", file=sys.stderr)
     else:
         print(plan_text(reading.plan), file=out)
+        print(f"Rendered by: {renderer_of(reading.fleet)}", file=out)
         if note:
             print(f"\nnote: {note}", file=out)
     if reading.plan.nothing_judged:
@@ -343,6 +344,7 @@ def validate(args: argparse.Namespace, out: TextIO) -> int:
     for problem in problems:
         print(problem, file=out)
     groups = len(fleet.groups)
+    print(f"Rendered by: {renderer_of(fleet)}", file=out)
     print(
         f"{groups} group{'s' if groups != 1 else ''} on {len(fleet.config.clusters)} clusters; "
         f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)",
@@ -375,9 +377,15 @@ def explain(args: argparse.Namespace, out: TextIO) -> int:
         open_pull_request=f"#{mine.number} {mine.url} (to {mine.target})" if mine else "",
     )
     print(told, file=out)
+    print(f"Rendered by: {renderer_of(reading.fleet)}", file=out)
     if note:
         print(f"\nnote: {note}", file=out)
     return EXIT_OK
+
+
+def renderer_of(fleet: Fleet) -> str:
+    """The renderer a read used, in words: kustomize's command and version, or in-process."""
+    return fleet.renderer or "in-process (every group is plain)"
 
 
 def snapshot(args: argparse.Namespace, out: TextIO) -> int:

@@ -207,12 +207,23 @@ class GitConfig(_Schema):
     github: GitHubConfig | None = None
 
 
+class RenderConfig(_Schema):
+    """How each group is rendered: the command (default: kustomize, else kubectl kustomize)."""
+
+    # The command without the directory, e.g. [kustomize, build]; the group's directory is
+    # appended. Empty: kustomize on PATH, else kubectl beside the interpreter or on PATH.
+    command: list[str] = Field(default_factory=list)
+    # helmCharts need `--enable-helm` and helm on PATH; off unless asked for.
+    helm: bool = False
+
+
 class FleetConfig(_Schema):
     """The whole of fleet.yaml."""
 
     clusters: list[ClusterConfig] = Field(min_length=1)
     defaults: PolicyFields = Field(default_factory=PolicyFields)
     git: GitConfig = Field(default_factory=GitConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
     max_status_age: Duration = Field(default=dt.timedelta(minutes=10), alias="maxStatusAge")
 
     @pydantic.model_validator(mode="after")

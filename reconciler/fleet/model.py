@@ -14,9 +14,11 @@ from reconciler.core.problems import Problem
 class Manifest:
     """One Kubernetes object declared in a group (one YAML document)."""
 
-    file: str  # repo-relative path
-    body: Mapping[str, Any]
-    namespace: str  # metadata.namespace, else the group kustomization's, else "default"
+    # Repo-relative: the file it is written in for a plain group (read in-process), the
+    # group's kustomization for a rendered one (kustomize does not say which file).
+    file: str
+    body: Mapping[str, Any]  # the object as kustomize renders it
+    namespace: str  # metadata.namespace as rendered, else "default"
 
     @property
     def kind(self) -> str:
@@ -62,6 +64,7 @@ class Fleet:
     config: FleetConfig
     groups: tuple[Group, ...]
     problems: tuple[Problem, ...] = ()
+    renderer: str = ""  # the kustomize that rendered groups, in words; "" when all were plain
     engines: EngineNames = dataclasses.field(default_factory=EngineNames)
 
     def group(self, name: str) -> Group | None:

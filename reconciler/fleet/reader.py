@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import errno
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from reconciler.core.config import (
     FleetConfig,
@@ -21,12 +17,13 @@ from reconciler.core.config import (
 from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError, Problem, kind_of
 from reconciler.core.progress import GROUPS_RENDERED, Progress, no_progress
-from reconciler.core.yaml_files import YamlMap, line_of, load_yaml_documents, load_yaml_mapping
-from reconciler.fleet.model import Fleet, Group, Manifest
+from reconciler.core.yaml_files import line_of, load_yaml_mapping
+from reconciler.fleet.model import Fleet, Group
+from reconciler.fleet.plain import read_plain
+from reconciler.fleet.plain_source import KUSTOMIZATION, POLICY_FILE, group_source, lexists
+from reconciler.fleet.render_groups import render_groups
 
 FLEET_FILE = "fleet.yaml"
-POLICY_FILE = "placement.yaml"
-KUSTOMIZATION = "kustomization.yaml"
 _GROUP_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
@@ -70,6 +67,8 @@ def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
     config, warnings = _fleet_config(root)
     problems: list[Problem] = list(warnings)
     groups: list[Group] = []
+    to_render: dict[str, Group] = {}
+    cluster_dirs: list[Path] = []
     clusters_dir = root / "clusters"
     known = {c.name for c in config.clusters}
     if clusters_dir.is_symlink():
@@ -89,16 +88,34 @@ def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
                     Problem(shown, "", "is not a cluster of fleet.yaml; its groups are not planned")
                 )
                 continue
-            found, found_problems = _read_cluster(root, cluster_dir.name, config=config)
+            found, found_problems = _read_cluster(
+                root, cluster_dir.name, config=config, to_render=to_render
+            )
             groups += found
             problems += found_problems
+    renders, renderer = render_groups(list(to_render), root=root, config=config.render)
+    if cluster_dirs:
         progress(GROUPS_RENDERED, done=len(cluster_dirs), total=len(cluster_dirs))
-    groups, duplicate_problems = _drop_duplicates(groups)
-    return Fleet(config=config, groups=tuple(groups), problems=tuple(problems + duplicate_problems))
+    rendered: list[Group] = []
+    for group in groups:
+        outcome = renders.get(group.path)
+        if outcome is None:
+            rendered.append(group)
+            continue
+        problems += [p.for_group(group.name) for p in outcome.problems]
+        if not outcome.failed:  # a group that did not render is not judged
+            rendered.append(dataclasses.replace(group, manifests=outcome.manifests))
+    groups, duplicate_problems = _drop_duplicates(rendered)
+    return Fleet(
+        config=config,
+        groups=tuple(groups),
+        problems=tuple(problems + duplicate_problems),
+        renderer=renderer,
+    )
 
 
 def _read_cluster(
-    root: Path, cluster: str, *, config: FleetConfig
+    root: Path, cluster: str, *, config: FleetConfig, to_render: dict[str, Group]
 ) -> tuple[list[Group], list[Problem]]:
     groups_dir = root / "clusters" / cluster / "groups"
     listing_file = f"clusters/{cluster}/groups/{KUSTOMIZATION}"
@@ -165,7 +182,7 @@ def _read_cluster(
                 )
             )
         group, group_problems = _read_group(
-            path, name=name, cluster=cluster, shown=shown, config=config, root=root
+            path, name=name, cluster=cluster, shown=shown, config=config, to_render=to_render
         )
         problems += group_problems
         if group is not None:
@@ -254,12 +271,19 @@ def _entry_lines(kustomization: object) -> dict[str, int | None]:
 
 
 def _read_group(
-    path: Path, *, name: str, cluster: str, shown: str, config: FleetConfig, root: Path
+    path: Path,
+    *,
+    name: str,
+    cluster: str,
+    shown: str,
+    config: FleetConfig,
+    to_render: dict[str, Group],
 ) -> tuple[Group | None, list[Problem]]:
+    """A group with its policy; plain manifests read here, others left in `to_render`."""
     problems: list[Problem] = []
     policy_fields: PolicyFields | None = None
     policy_path = path / POLICY_FILE
-    if _lexists(policy_path):
+    if lexists(policy_path):
         policy_file = f"{shown}/{POLICY_FILE}"
         try:
             raw = load_yaml_mapping(policy_path, shown_as=policy_file, lines=True)
@@ -270,194 +294,17 @@ def _read_group(
         if policy_fields is None:
             # A group whose policy cannot be read is never moved: the policy might forbid it.
             return None, [p.for_group(name) for p in problems]
-    files, namespace, kustomize_problems = _group_files(path, shown=shown, root=root)
-    problems += kustomize_problems
-    manifests: list[Manifest] = []
-    for file in files:
-        shown_file = f"{shown}/{file}"
-        try:
-            documents = load_yaml_documents(path / file, shown_as=shown_file, lines=True)
-        except InputError as error:
-            problems.append(error.problem)
-            continue
-        for index, document in enumerate(documents):
-            if not isinstance(document, Mapping) or "kind" not in document:
-                problems.append(
-                    Problem(
-                        shown_file,
-                        f"document {index + 1}",
-                        "is not a Kubernetes object (no kind)",
-                        line=document.line if isinstance(document, YamlMap) else None,
-                    )
-                )
-                continue
-            raw_metadata = document.get("metadata")
-            metadata: Mapping[str, Any] = raw_metadata if isinstance(raw_metadata, Mapping) else {}
-            manifests.append(
-                Manifest(
-                    file=shown_file,
-                    body=document,
-                    namespace=str(metadata.get("namespace") or namespace or "default"),
-                )
-            )
+    source = group_source(path, shown=shown)
+    plain = read_plain(path, source, shown=shown) if not source.rendered else None
+    problems += source.problems if plain is None else plain.problems
+    if source.refused:
+        return None, [p.for_group(name) for p in problems]
+    manifests = plain.manifests if plain is not None else ()
     policy = resolve_policy(config.defaults, policy_fields)
-    group = Group(name=name, cluster=cluster, path=shown, manifests=tuple(manifests), policy=policy)
+    group = Group(name=name, cluster=cluster, path=shown, manifests=manifests, policy=policy)
+    if plain is None or plain.needs_render:
+        to_render[shown] = group
     return group, [p.for_group(name) for p in problems]
-
-
-def _inside(path: Path, root: Path) -> bool:
-    """Whether a path, symbolic links resolved, stays inside the repo."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True
-
-
-_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
-
-
-def _entry_kind(path: Path, entry: str) -> str:
-    """What a resource entry names: "link" (a symbolic link, or a way out of the group),
-    "file", "directory" or "other" (missing included).
-
-    The common entry ("web.yaml") costs one lstat per component. Only when a component is
-    a symbolic link, or cannot be looked at, are the paths resolved as they always were.
-    """
-    current = path
-    found: os.stat_result | None = None
-    for part in Path(entry).parts:
-        current = current / part
-        try:
-            found = os.lstat(current)
-        except FileNotFoundError:
-            return "other"  # missing here, so missing below: no link is on the way
-        except OSError:
-            return _entry_kind_resolved(path, entry)
-        if stat.S_ISLNK(found.st_mode):
-            return _entry_kind_resolved(path, entry)
-    if found is None:  # "." or "./": the group directory itself
-        return _entry_kind_resolved(path, entry)
-    if stat.S_ISREG(found.st_mode):
-        return "file"
-    return "directory" if stat.S_ISDIR(found.st_mode) else "other"
-
-
-def _entry_kind_resolved(path: Path, entry: str) -> str:
-    target = path / entry
-    if not _inside(target, path) or target.is_symlink():
-        return "link"
-    if target.is_file():
-        return "file"
-    return "directory" if target.is_dir() else "other"
-
-
-def _lexists(path: Path) -> bool:
-    """`path.exists() or path.is_symlink()` in one lstat (the same errors are ignored)."""
-    try:
-        os.lstat(path)
-    except OSError as error:
-        if error.errno in _MISSING_ERRNOS:
-            return False
-        raise
-    return True
-
-
-def _group_files(path: Path, *, shown: str, root: Path) -> tuple[list[str], str, list[Problem]]:
-    """A group's manifest files (kustomization resources, else every YAML file), namespace."""
-    kustomization_path = path / KUSTOMIZATION
-    kustomization_file = f"{shown}/{KUSTOMIZATION}"
-    if not _lexists(kustomization_path):
-        every_yaml = sorted(
-            p.name
-            for p in path.iterdir()
-            if p.suffix in {".yaml", ".yml", ".json"} and p.name != POLICY_FILE
-        )
-        return every_yaml, "", []
-    try:
-        kustomization: Any = load_yaml_mapping(
-            kustomization_path, shown_as=kustomization_file, lines=True
-        )
-    except InputError as error:
-        return [], "", [error.problem]
-    if kustomization is None:
-        kustomization = {}
-    if not isinstance(kustomization, Mapping):
-        kind = kind_of(kustomization)
-        return [], "", [Problem(kustomization_file, "", f"expected a mapping, found {kind}")]
-    problems: list[Problem] = []
-    files: list[str] = []
-    resources = kustomization.get("resources") or []
-    if not isinstance(resources, list):
-        return (
-            [],
-            "",
-            [
-                Problem(
-                    kustomization_file,
-                    "resources",
-                    "must be a list of files",
-                    line=line_of(kustomization, "resources"),
-                )
-            ],
-        )
-    for index, entry in enumerate(resources):
-        field = f"resources[{index}]"
-        line = line_of(kustomization, field)
-        if not isinstance(entry, str) or not entry.strip():
-            problems.append(
-                Problem(kustomization_file, field, f"{entry!r} is not a file name", line=line)
-            )
-            continue
-        if "://" in entry or entry.startswith("/") or ".." in Path(entry).parts:
-            problems.append(
-                Problem(
-                    kustomization_file,
-                    field,
-                    f"{entry!r} points outside the group: its demand is not counted",
-                    severity="warning",
-                    line=line,
-                )
-            )
-        elif (kind := _entry_kind(path, entry)) == "link":
-            problems.append(
-                Problem(
-                    kustomization_file,
-                    field,
-                    f"{entry!r} is a symbolic link or leads through one (not followed)",
-                    line=line,
-                )
-            )
-        elif kind == "file":
-            files.append(entry)
-        elif kind == "directory":
-            problems.append(
-                Problem(
-                    kustomization_file,
-                    field,
-                    f"{entry!r} is a directory (a kustomize base): its demand is not counted",
-                    severity="warning",
-                    line=line,
-                )
-            )
-        else:
-            problems.append(
-                Problem(
-                    kustomization_file, field, f"{entry!r} is not a file in the group", line=line
-                )
-            )
-    namespace = kustomization.get("namespace")
-    if namespace is not None and not isinstance(namespace, str):
-        problems.append(
-            Problem(
-                kustomization_file,
-                "namespace",
-                f"{namespace!r} is not a namespace name",
-                line=line_of(kustomization, "namespace"),
-            )
-        )
-        namespace = None
-    return files, namespace or "", problems
 
 
 def _with_group(problem: Problem, group: str) -> Problem:

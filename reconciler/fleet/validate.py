@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.core.problems import InputError, Problem
 from reconciler.core.yaml_files import line_of, load_yaml_documents
 from reconciler.fleet.appset import GeneratedApplication, generated_applications
+from reconciler.fleet.cross_group import cross_group_problems
 from reconciler.fleet.flux import flux_problems
 from reconciler.fleet.model import Fleet, Group
 from reconciler.fleet.namespaces import namespace_problems
@@ -38,6 +39,7 @@ def validate_repo(root: Path, *, fleet: Fleet) -> list[Problem]:
     problems += _application_names(applications)
     problems += flux_problems(root, fleet=fleet)
     problems += _shared_namespaces(fleet)
+    problems += cross_group_problems(root, fleet=fleet)
     uses_argocd, uses_flux = bool(sets), (root / "bootstrap" / "flux").is_dir()
     problems += namespace_problems(
         root,

@@ -21,7 +21,9 @@ ROWS = (
     "growth: full pass",
     "one move commit vs git mv + git commit",
     "peak RSS of the full pass",
+    "overlays: warm pass vs bare JSON parse",
 )
+CONTEXT_ROWS = ("overlays: cold pass (empty render cache) vs bare JSON parse",)
 
 
 def run(*args: str, cwd: Path) -> str:
@@ -107,3 +109,7 @@ def test_the_bench_writes_a_table_with_every_row_and_numeric_ratios(tmp_path: Pa
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert re.fullmatch(r"\d+(\.\d+)?", cells[3]), cells
         assert cells[5] in {"PASS", "MISS"}, cells
+    for row in CONTEXT_ROWS:
+        line = next((line for line in table if line.startswith(f"| {row}")), None)
+        assert line is not None, f"no row {row!r} in\n{text}"
+        assert re.fullmatch(r"\d+(\.\d+)?", line.strip("|").split("|")[3].strip()), line

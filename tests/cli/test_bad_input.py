@@ -188,6 +188,8 @@ def test_validate_catches_flux_without_prune(fleet: Path) -> None:
 
 def test_validate_catches_a_namespace_object_in_a_shared_namespace(fleet: Path) -> None:
     group = fleet / "clusters/onprem/groups/ray-pred"
+    # kustomize's namespace transformer renames a group's Namespace object to the group's
+    # namespace (prediction), which batch-etl is made to use too.
     (group / "namespace.yaml").write_text(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: batch}\n"
     )
@@ -195,9 +197,11 @@ def test_validate_catches_a_namespace_object_in_a_shared_namespace(fleet: Path) 
     kustomization.write_text(
         kustomization.read_text().replace("resources:\n", "resources:\n  - namespace.yaml\n")
     )
+    batch = fleet / "clusters/onprem/groups/batch-etl/kustomization.yaml"
+    batch.write_text(batch.read_text().replace("namespace: batch", "namespace: prediction"))
     code, output = validate(fleet)
     assert code == 1
-    assert "Namespace batch: is also used by batch-etl" in output
+    assert "Namespace prediction: is also used by batch-etl" in output
 
 
 @pytest.mark.parametrize(

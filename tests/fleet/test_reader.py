@@ -118,21 +118,24 @@ def test_symlinked_group_is_not_followed(tmp_path: Path) -> None:
     assert any("symbolic link" in p.message for p in fleet.problems)
 
 
-def test_a_resource_pointing_outside_the_group_is_not_read(tmp_path: Path) -> None:
+def test_a_resource_pointing_outside_the_repo_is_not_read(tmp_path: Path) -> None:
     root = write(
-        tmp_path,
+        tmp_path / "repo",
         {
             "fleet.yaml": FLEET,
             "clusters/cloud/groups/kustomization.yaml": "resources: [web]\n",
             "clusters/cloud/groups/web/kustomization.yaml": (
-                "resources: [../../../../etc/passwd, a.yaml]\n"
+                "resources: [../../../../../etc/passwd, a.yaml]\n"
             ),
             "clusters/cloud/groups/web/a.yaml": DEPLOY.format(name="a"),
         },
     )
     fleet = read_fleet(root)
-    assert [m.name for m in fleet.groups[0].manifests] == ["a"]
-    assert any("points outside the group" in p.message for p in fleet.problems)
+    assert fleet.groups == ()  # not judged: its render would read outside the repo
+    (problem,) = fleet.problems
+    assert problem.file == "clusters/cloud/groups/web/kustomization.yaml"
+    assert problem.field == "resources[0]"
+    assert "leads outside the fleet repo" in problem.message
 
 
 def test_a_document_without_kind_is_reported(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from reconciler.workloads.shapes import PodShape, Requirement, Resources, Tolera
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 _HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
+_UNSCHEDULABLE = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
+_NOT_READY = Taint(key="node.kubernetes.io/not-ready", effect="NoSchedule")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Rankings:
     unique_names: bool | None = None
     # Whole fits by the group's sequence of shape keys and the reserve (see _Outcome).
     outcomes: dict[tuple[object, ...], _Outcome] = dataclasses.field(default_factory=dict)
+    kube_minor: int | None = None  # the cluster's version picks the BalancedAllocation formula
 
     def names_unique(self, nodes: Sequence[Node]) -> bool:
         """Whether no two nodes share a name (nodes that do share their room)."""
@@ -131,18 +134,28 @@ def fits_group(
     reserve: Resources,
     rankings: Rankings | None = None,
     keys: Sequence[ShapeKey] | None = None,
+    kube_minor: int | None = None,
 ) -> FitResult:
     """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands.
+
+    The fast path: it ranks nodes by resources alone, exact for pods that are
+    `scored_alone` (plan/scheduler/place.py sends the others to the full simulation).
+    `kube_minor` is the cluster's version, unless `rankings` (which carry it) are given.
 
     `rankings` may hold the nodes ranked for each shape on this `free`, shared by every fit
     of one pass on the cluster; the caller empties it whenever `free` changes. Each pod
     still goes to the node `best_node` would pick: only the nodes charged by this fit are
     ranked again, every other node's score is unchanged.
     """
-    shared = rankings if rankings is not None else Rankings()
+    shared = rankings if rankings is not None else Rankings(kube_minor=kube_minor)
     if not shared.names_unique(nodes):
         return _fits_group_node_by_node(
-            shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve
+            shapes,
+            cluster=cluster,
+            nodes=nodes,
+            free=free,
+            reserve=reserve,
+            kube_minor=shared.kube_minor,
         )
     shape_keys = tuple(keys) if keys is not None else shape_keys_of(shapes)
     key = (shape_keys, tuple(reserve.items()))
@@ -194,7 +207,15 @@ def _fit_outcome(
         if key != heap_key:
             heap, takers = _ranked(shape, key, nodes=nodes, free=free, rankings=shared)
             for position, charged_room in charged.items():
-                _push_fresh(heap, shape, nodes[position], position, charged_room, takers=takers)
+                _push_fresh(
+                    heap,
+                    shape,
+                    nodes[position],
+                    position,
+                    charged_room,
+                    takers=takers,
+                    kube_minor=shared.kube_minor,
+                )
             heap_key = key
         best = _pop_best(heap, charged)
         if best is None:
@@ -205,7 +226,7 @@ def _fit_outcome(
             node_room = charged[best] = dict(room[node.name])
             room[node.name] = node_room
         charge_shape(node_room, shape.requests)
-        _push_fresh(heap, shape, node, best, node_room, takers=takers)
+        _push_fresh(heap, shape, node, best, node_room, takers=takers, kube_minor=shared.kube_minor)
         placed.append(node.name)
     if shared.total is None:
         shared.total = total_free(nodes, free)
@@ -255,7 +276,9 @@ def _ranked(
             takers.append(index)
             node_room = free.get(node.name, {})
             if has_room(shape.requests, node_room):
-                score = node_score(shape.requests, node=node, room=node_room)
+                score = node_score(
+                    shape.requests, node=node, room=node_room, kube_minor=rankings.kube_minor
+                )
                 entries.append((-score, node.name, index, False))
         heapq.heapify(entries)
         cached = rankings.by_shape[key] = (entries, frozenset(takers))
@@ -270,10 +293,11 @@ def _push_fresh(
     node_room: Mapping[str, int],
     *,
     takers: frozenset[int],
+    kube_minor: int | None,
 ) -> None:
     """Rank a node this fit has charged, on its room now."""
     if index in takers and has_room(shape.requests, node_room):
-        score = node_score(shape.requests, node=node, room=node_room)
+        score = node_score(shape.requests, node=node, room=node_room, kube_minor=kube_minor)
         heapq.heappush(heap, (-score, node.name, index, True))
 
 
@@ -311,12 +335,13 @@ def _fits_group_node_by_node(
     nodes: Sequence[Node],
     free: Mapping[str, Mapping[str, int]],
     reserve: Resources,
+    kube_minor: int | None,
 ) -> FitResult:
     """fits_group scoring every node for every pod (nodes sharing a name share their room)."""
     room = {name: dict(amounts) for name, amounts in free.items()}
     placements: list[Placement] = []
     for shape in shapes:
-        node = best_node(shape, nodes=nodes, room=room)
+        node = best_node(shape, nodes=nodes, room=room, kube_minor=kube_minor)
         if node is None:
             return FitResult(
                 cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
@@ -328,7 +353,11 @@ def _fits_group_node_by_node(
 
 
 def best_node(
-    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+    shape: PodShape,
+    *,
+    nodes: Sequence[Node],
+    room: Mapping[str, Mapping[str, int]],
+    kube_minor: int | None = None,
 ) -> Node | None:
     """The node the scheduler would pick for one pod, or None when no node passes the filters."""
     best: Node | None = None
@@ -336,15 +365,18 @@ def best_node(
     for node in nodes:
         if not eligible(shape, node) or not has_room(shape.requests, room.get(node.name, {})):
             continue
-        score = node_score(shape.requests, node=node, room=room[node.name])
+        score = node_score(shape.requests, node=node, room=room[node.name], kube_minor=kube_minor)
         if best is None or score > best_score or (score == best_score and node.name < best.name):
             best, best_score = node, score
     return best
 
 
 def eligible(shape: PodShape, node: Node) -> bool:
-    """Filters other than resources: Ready, schedulable, taints, nodeSelector, node affinity."""
-    if not node.ready or node.unschedulable:
+    """Filters other than resources and pod-to-pod rules: NodeUnschedulable, TaintToleration
+    (a node that is not Ready counts as tainted not-ready), NodeAffinity."""
+    if node.unschedulable and not tolerates(shape.tolerations, _UNSCHEDULABLE):
+        return False
+    if not node.ready and not tolerates(shape.tolerations, _NOT_READY):
         return False
     if not all(
         tolerates(shape.tolerations, taint)
@@ -355,11 +387,18 @@ def eligible(shape: PodShape, node: Node) -> bool:
     if any(node.labels.get(key) != value for key, value in shape.node_selector.items()):
         return False
     if shape.required_affinity and not any(
-        all(_matches(requirement, node.labels) for requirement in term)
-        for term in shape.required_affinity
+        _term_matches(term, node) for term in shape.required_affinity
     ):
         return False
     return True
+
+
+def _term_matches(term: tuple[Requirement, ...], node: Node) -> bool:
+    """A required node selector term; an empty one matches no node (nodeaffinity.go)."""
+    if not term:
+        return False
+    fields = {"metadata.name": node.name}
+    return all(_matches(r, fields if r.on_field else node.labels) for r in term)
 
 
 def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
@@ -375,8 +414,17 @@ def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
     return False
 
 
-def node_score(requests: Mapping[str, int], *, node: Node, room: Mapping[str, int]) -> int:
-    """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200)."""
+def node_score(
+    requests: Mapping[str, int], *, node: Node, room: Mapping[str, int], kube_minor: int | None = None
+) -> int:
+    """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200).
+
+    pkg/scheduler/framework/plugins/noderesources/least_allocated.go and
+    balanced_allocation.go. BalancedAllocation scored 1 - |CPU fraction - memory fraction|
+    (0 once a fraction reaches 1) up to Kubernetes 1.21; from 1.22 (kubernetes/kubernetes
+    #101946) it scores 1 - the standard deviation of the fractions, |difference| / 2 for two
+    resources. An unknown version gets the current formula.
+    """
     fractions_used = []
     least_allocated = 0
     for resource in ("cpu", "memory"):
@@ -389,7 +437,11 @@ def node_score(requests: Mapping[str, int], *, node: Node, room: Mapping[str, in
         least_allocated += (left * 100) // capacity
         fractions_used.append(1 - left / capacity)
     least_allocated //= 2
-    balanced = int(100 * (1 - abs(fractions_used[0] - fractions_used[1])))
+    difference = abs(fractions_used[0] - fractions_used[1])
+    if kube_minor is not None and kube_minor < 22:
+        balanced = 0 if max(fractions_used) >= 1 else int(100 * (1 - difference))
+    else:
+        balanced = int(100 * (1 - difference / 2))
     return least_allocated + balanced
 
 

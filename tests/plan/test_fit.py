@@ -342,18 +342,28 @@ def test_free_after_is_the_cluster_total() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cpu", "memory", "score"),
+    ("cpu", "memory", "kube_minor", "score"),
     [
         # 2 of 8 CPU, 8 of 32Gi: 75% left of both → LeastAllocated 75, Balanced 100.
-        ("2", "8Gi", 175),
-        # 4 of 8 CPU, 4 of 32Gi: left 50% and 87% → 68; used 50% vs 12.5% → 62.
-        ("4", "4Gi", 130),
-        ("8", "32Gi", 100),
+        ("2", "8Gi", None, 175),
+        ("2", "8Gi", 20, 175),
+        # 4 of 8 CPU, 4 of 32Gi: left 50% and 87% → 68. Used 50% vs 12.5%: since 1.22
+        # (balanced_allocation.go, standard deviation) 100 × (1 - 0.375 / 2) = 81; up to
+        # 1.21, 100 × (1 - 0.375) = 62.
+        ("4", "4Gi", None, 149),
+        ("4", "4Gi", 22, 149),
+        ("4", "4Gi", 21, 130),
+        # Full: up to 1.21 a fraction of 1 scores 0 for balance; since then it is balanced.
+        ("8", "32Gi", None, 100),
+        ("8", "32Gi", 20, 0),
     ],
 )
-def test_score_is_least_allocated_plus_balanced(cpu: str, memory: str, score: int) -> None:
+def test_score_is_least_allocated_plus_balanced_of_the_clusters_version(
+    cpu: str, memory: str, kube_minor: int | None, score: int
+) -> None:
     empty = node("n", cpu="8", memory="32Gi")
-    assert node_score(resources(cpu, memory), node=empty, room=empty.allocatable) == score
+    requests = resources(cpu, memory)
+    assert node_score(requests, node=empty, room=empty.allocatable, kube_minor=kube_minor) == score
 
 
 def test_most_free_node_wins_when_both_are_balanced() -> None:
@@ -372,8 +382,8 @@ def test_balanced_allocation_can_outweigh_least_allocated() -> None:
     state = cluster_state("c", nodes, usage)
     room = free_on_nodes(state)
     requests = resources("1", "1Gi")
-    assert node_score(requests, node=nodes[0], room=room["a"]) == 88
-    assert node_score(requests, node=nodes[1], room=room["b"]) == 131
+    assert node_score(requests, node=nodes[0], room=room["a"]) == 121
+    assert node_score(requests, node=nodes[1], room=room["b"]) == 136
     assert fit([shape()], nodes, usage).placements[0].node == "b"
 
 

@@ -236,7 +236,7 @@ def _fit_outcome(
         before = free.get(nodes[index].name, {})
         for resource, amount in node_room.items():
             total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)
-    verdict = _with_reserve("", total=total, reserve=reserve, placements=[])
+    verdict = with_reserve("", total=total, reserve=reserve, placements=[])
     if not verdict.fits:
         return _Outcome(short=verdict.short)
     return _Outcome(nodes=tuple(placed), total=total)
@@ -310,7 +310,7 @@ def _pop_best(heap: list[_Entry], charged: Mapping[int, object]) -> int | None:
     return None
 
 
-def _with_reserve(
+def with_reserve(
     cluster: str, *, total: dict[str, int], reserve: Resources, placements: list[Placement]
 ) -> FitResult:
     """The fit, once every pod has landed (`total` free left): it holds only if the reserve does."""
@@ -349,7 +349,7 @@ def _fits_group_node_by_node(
         charge_shape(room[node.name], shape.requests)
         placements.append(Placement(pod=shape.name, node=node.name))
     total = total_free(nodes, room)
-    return _with_reserve(cluster, total=total, reserve=reserve, placements=placements)
+    return with_reserve(cluster, total=total, reserve=reserve, placements=placements)
 
 
 def best_node(
@@ -415,7 +415,11 @@ def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
 
 
 def node_score(
-    requests: Mapping[str, int], *, node: Node, room: Mapping[str, int], kube_minor: int | None = None
+    requests: Mapping[str, int],
+    *,
+    node: Node,
+    room: Mapping[str, int],
+    kube_minor: int | None = None,
 ) -> int:
     """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200).
 

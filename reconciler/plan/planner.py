@@ -21,7 +21,6 @@ from reconciler.plan.fit import (
     Rankings,
     ShapeKey,
     charge_shape,
-    fits_group,
     free_on_nodes,
     shape_keys_of,
     with_pods_added_back,
@@ -45,6 +44,8 @@ from reconciler.plan.phases import (
     ray_worker_shapes,
     target_health,
 )
+from reconciler.plan.scheduler.board import ClusterView, Peer, view_of
+from reconciler.plan.scheduler.place import fits_cluster
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
@@ -135,6 +136,21 @@ class _Capacity:
     bounds: dict[str, RoomBounds] = dataclasses.field(default_factory=dict)
     filter_ids: FilterIds = dataclasses.field(default_factory=FilterIds)
     reserves: dict[str, Resources] = dataclasses.field(default_factory=dict)
+    # Per cluster, its bound pods for the full simulation, and the pods this pass's choices
+    # placed there (pod-to-pod rules see them as the scheduler will).
+    views: dict[str, ClusterView] = dataclasses.field(default_factory=dict)
+    added: dict[str, list[Peer]] = dataclasses.field(default_factory=dict)
+
+    def view(self, cluster: str, *, own: Sequence[Pod] = ()) -> ClusterView:
+        """The cluster's bound pods, without the group's `own` pods there (they make way)."""
+        extra = self.added.get(cluster, ())
+        if own:
+            without = frozenset((p.namespace, p.name) for p in own)
+            return view_of(self.states[cluster], without=without, extra=extra)
+        found = self.views.get(cluster)
+        if found is None:
+            found = self.views[cluster] = view_of(self.states[cluster], extra=extra)
+        return found
 
     def reserve(self, cluster: ClusterConfig) -> Resources:
         """The cluster's reserve in milli-units, parsed once per pass."""
@@ -146,7 +162,7 @@ class _Capacity:
     def rankings_of(self, cluster: str) -> Rankings:
         found = self.rankings.get(cluster)
         if found is None:
-            found = self.rankings[cluster] = Rankings()
+            found = self.rankings[cluster] = Rankings(kube_minor=self.states[cluster].kube_minor)
         return found
 
     def bounds_of(self, cluster: str) -> RoomBounds:
@@ -164,8 +180,11 @@ class _Capacity:
         if cluster in self.bounds:
             self.bounds[cluster].room_changed()
         room = self.free[cluster]
+        self.views.pop(cluster, None)
+        added = self.added.setdefault(cluster, [])
         for shape, placement in zip(shapes, placements, strict=True):
             charge_shape(room[placement.node], shape.requests)
+            added.append(Peer(shape.namespace, shape.labels, placement.node, shape))
 
 
 def make_plan(
@@ -445,7 +464,14 @@ def _failback(
     free, _ = _room_for(group, home, context=context)
     margin = group.policy.failback_margin
     fit = fits_home(
-        demand, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
+        demand,
+        home=home,
+        nodes=state.nodes,
+        free=free,
+        reserve=config.reserve_milli,
+        margin=margin,
+        view=context.capacity.view(home, own=context.pods[home].get(group.name, [])),
+        runtime_overheads=state.runtime_overheads,
     )
     detail = (
         f"fits with a {margin:.0%} margin ({len(fit.placements)} pods)"
@@ -667,18 +693,23 @@ def _candidate(
         needs = needs_of(demand.shapes, filter_ids=capacity.filter_ids)
         asks = context.asks[group.name] = (needs, shape_keys_of(demand.shapes))
     needs, keys = asks
+    state = capacity.states[cluster]
+    view = capacity.view(cluster, own=context.pods[cluster].get(group.name, []))
     fit = None
-    if sure and rankings is not None and rankings.names_unique(nodes):
+    # The bound reads filters node by node: a bound pod's anti-affinity is not among them.
+    if sure and rankings is not None and rankings.names_unique(nodes) and not view.hazards:
         fit = surely_fits(
             needs, cluster=cluster, free=free, reserve=reserve, bounds=capacity.bounds_of(cluster)
         )
     if fit is None:
-        fit = fits_group(
+        fit = fits_cluster(
             demand.shapes,
             cluster=cluster,
             nodes=nodes,
             free=free,
             reserve=reserve,
+            view=view,
+            runtime_overheads=state.runtime_overheads,
             rankings=rankings,
             keys=keys,
         )

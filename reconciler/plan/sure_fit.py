@@ -58,6 +58,10 @@ class Needs:
     kinds: tuple[tuple[int, PodShape, tuple[tuple[str, int], ...], int], ...]
     requested: Mapping[str, int]  # the sum of every pod's requests, its pod slots included
     filter_ids: FilterIds
+    # A pod whose filters depend on other pods (pod affinity or anti-affinity, DoNotSchedule
+    # spreading, host ports) or whose requests depend on the cluster (a RuntimeClass): the
+    # bound's argument, that a node with room keeps it until it is charged, fails.
+    coupled: bool = False
 
 
 def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
@@ -78,6 +82,10 @@ def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
         ),
         requested=requested,
         filter_ids=filter_ids,
+        coupled=any(
+            (shape.coupling is not None and shape.coupling.filters) or shape.runtime_class
+            for shape in shapes
+        ),
     )
 
 
@@ -143,7 +151,7 @@ def surely_fits(
     """
     if needs.filter_ids is not bounds.filter_ids:
         raise ValueError("the needs and the bounds number filter classes differently")
-    if needs.pods == 0:
+    if needs.pods == 0 or needs.coupled:
         return None
     ordered = bounds.amounts  # read directly: this loop runs for every candidate of a pass
     for kind, (filters, shape, asks, _) in enumerate(needs.kinds):

@@ -23,6 +23,8 @@ from reconciler.core.errors import ClusterReadError
 
 OWNER_KINDS = frozenset({"ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"})
 RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
+# Read for the scheduler simulation: namespaces' labels (namespaceSelector), overheads.
+SCHEDULING_KINDS = frozenset({"Namespace", "RuntimeClass"})
 
 Quantity = str | int | float
 Amounts = dict[str, Quantity]
@@ -88,10 +90,18 @@ class ResourceRequirements(Wire):
     limits: Amounts | None = None
 
 
+class ContainerPort(Wire):
+    containerPort: int | None = None
+    hostPort: int | None = None
+    hostIP: str | None = None
+    protocol: str | None = None
+
+
 class Container(Wire):
     name: str | None = None
     resources: ResourceRequirements | None = None
     restartPolicy: str | None = None
+    ports: list[ContainerPort] | None = None  # NodePorts reads the hostPorts
 
 
 class Toleration(Wire):
@@ -109,6 +119,7 @@ class NodeSelectorRequirement(Wire):
 
 class NodeSelectorTerm(Wire):
     matchExpressions: list[NodeSelectorRequirement] | None = None
+    matchFields: list[NodeSelectorRequirement] | None = None
 
 
 class NodeSelector(Wire):
@@ -119,10 +130,35 @@ class NodeAffinity(Wire):
     requiredDuringSchedulingIgnoredDuringExecution: NodeSelector | None = None
 
 
+class LabelSelector(Wire):
+    matchLabels: dict[str, str] | None = None
+    matchExpressions: list[NodeSelectorRequirement] | None = None
+
+
+class PodAffinityTerm(Wire):
+    labelSelector: LabelSelector | None = None
+    namespaces: list[str] | None = None
+    namespaceSelector: LabelSelector | None = None
+    topologyKey: str | None = None
+
+
+class WeightedPodAffinityTerm(Wire):
+    weight: int | None = None
+    podAffinityTerm: PodAffinityTerm | None = None
+
+
+class PodAffinity(Wire):
+    requiredDuringSchedulingIgnoredDuringExecution: list[PodAffinityTerm] | None = None
+    preferredDuringSchedulingIgnoredDuringExecution: list[WeightedPodAffinityTerm] | None = None
+
+
 class Affinity(Wire):
-    """Only the required node affinity: the preferred terms and pod (anti-)affinity are not read."""
+    """Required node affinity, and pod (anti-)affinity: a bound pod's terms act on the pods
+    scheduled after it (its anti-affinity keeps them away, its preferences draw them)."""
 
     nodeAffinity: NodeAffinity | None = None
+    podAffinity: PodAffinity | None = None
+    podAntiAffinity: PodAffinity | None = None
 
 
 class PodSpec(Wire):
@@ -161,12 +197,18 @@ class ObjectStatus(Wire):
     desiredWorkerReplicas: int | None = None  # RayCluster: worker pods the autoscaler wants
 
 
+class Overhead(Wire):
+    podFixed: Amounts | None = None
+
+
 class Object(Wire):
-    """An owner (ReplicaSet, Job, ...) or a KubeRay object: identity, owners and conditions."""
+    """An owner (ReplicaSet, Job, ...), a KubeRay object, a Namespace (its labels) or a
+    RuntimeClass (its overhead): identity, owners and conditions."""
 
     kind: str | None = None
     metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     status: ObjectStatus = msgspec.field(default_factory=ObjectStatus)
+    overhead: Overhead | None = None  # RuntimeClass
 
 
 class Unreadable(Wire):
@@ -183,12 +225,19 @@ class ListMeta(Wire):
     continue_: str | None = msgspec.field(default=None, name="continue")  # a Python keyword
 
 
+class ServerVersion(Wire):
+    major: str | None = None
+    minor: str | None = None
+
+
 class ObjectList(Wire, Generic[T]):
     """A list response (`PodList`, ...) or a `kind: List` snapshot document."""
 
     kind: Any = None
     items: list[T] | None = None
     metadata: ListMeta | None = None
+    # Snapshots written by `snapshot` keep the server's /version here.
+    serverVersion: ServerVersion | None = None
 
 
 class WireError(ClusterReadError):
@@ -203,7 +252,7 @@ def wire_type(kind: object) -> type[Node | Pod | Object] | None:
         return Pod
     if kind == "Node":
         return Node
-    if kind in OWNER_KINDS or kind in RAY_KINDS:
+    if kind in OWNER_KINDS or kind in RAY_KINDS or kind in SCHEDULING_KINDS:
         return Object
     return None
 
@@ -263,6 +312,11 @@ def decode_dict_list(body: bytes) -> tuple[list[Any], str]:
 
 def decode_document(text: str | bytes) -> list[WireObject]:
     """A JSON snapshot (a `kind: List` document or one object) → the objects the planner reads."""
+    return decode_snapshot(text)[0]
+
+
+def decode_snapshot(text: str | bytes) -> tuple[list[WireObject], str]:
+    """decode_document, and the minor field of the document's serverVersion ('' if absent)."""
     try:
         document = _RAW.decode(text)
     except msgspec.ValidationError:
@@ -291,7 +345,8 @@ def decode_document(text: str | bytes) -> list[WireObject]:
         cls = wire_type(kind)
         if cls is not None:
             objects.append(_decode_item(raw, cls=cls, kind=str(kind)))
-    return objects
+    version = document.serverVersion
+    return objects, (version.minor or "") if version is not None else ""
 
 
 # kubectl and the API server write "kind" first, or right after "apiVersion".

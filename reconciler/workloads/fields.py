@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.workloads.demand import WorkloadError
-from reconciler.workloads.pod_spec import PodSpecError, shape_from_pod_spec
 from reconciler.workloads.pod_constraints import ConstraintError, selector_of
+from reconciler.workloads.pod_spec import PodSpecError, shape_from_pod_spec
 from reconciler.workloads.shapes import LabelSelector, PodShape
 
 _EMPTY: Mapping[str, Any] = {}

@@ -41,7 +41,9 @@ def coupling_of(spec: Mapping[str, Any]) -> PodCoupling | None:
         preferred_anti_affinity=_terms(pod_anti, "affinity.podAntiAffinity", preferred=True),
         spread=tuple(
             _spread(item, f"topologySpreadConstraints[{index}]")
-            for index, item in _entries(spec.get("topologySpreadConstraints"), "topologySpreadConstraints")
+            for index, item in _entries(
+                spec.get("topologySpreadConstraints"), "topologySpreadConstraints"
+            )
         ),
         host_ports=host_ports_of(spec),
     )
@@ -72,7 +74,7 @@ def host_ports_of(spec: Mapping[str, Any]) -> tuple[HostPort, ...]:
 
 
 def node_terms_of(raw: object, field: str) -> tuple[tuple[Requirement, ...], ...]:
-    """nodeSelectorTerms: each term's matchExpressions then matchFields (an empty term stays empty)."""
+    """nodeSelectorTerms: each term's matchExpressions, then matchFields (empty stays empty)."""
     terms = []
     for index, term in _entries(raw, field):
         where = f"{field}[{index}]"
@@ -85,13 +87,17 @@ def node_terms_of(raw: object, field: str) -> tuple[tuple[Requirement, ...], ...
     return tuple(terms)
 
 
-def preferred_node_affinity_of(spec: Mapping[str, Any]) -> tuple[tuple[int, tuple[Requirement, ...]], ...]:
+def preferred_node_affinity_of(
+    spec: Mapping[str, Any],
+) -> tuple[tuple[int, tuple[Requirement, ...]], ...]:
     """preferredDuringScheduling node affinity: (weight, requirements) per term."""
     affinity = _mapping(spec.get("affinity"), "affinity")
     node_affinity = _mapping(affinity.get("nodeAffinity"), "affinity.nodeAffinity")
     field = "affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"
     preferred = []
-    for index, item in _entries(node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution"), field):
+    for index, item in _entries(
+        node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution"), field
+    ):
         weight = _int(item.get("weight"), f"{field}[{index}].weight", default=0)
         terms = node_terms_of([item.get("preference") or {}], f"{field}[{index}].preference")
         if weight and terms:
@@ -100,13 +106,14 @@ def preferred_node_affinity_of(spec: Mapping[str, Any]) -> tuple[tuple[int, tupl
 
 
 def selector_of(raw: object, field: str) -> LabelSelector | None:
-    """A LabelSelector mapping (matchLabels, matchExpressions); None stays None (matches nothing)."""
+    """A LabelSelector (matchLabels, matchExpressions); None stays None (matches nothing)."""
     if raw is None:
         return None
     selector = _mapping(raw, field)
     labels = _mapping(selector.get("matchLabels"), f"{field}.matchLabels")
     requirements = tuple(
-        Requirement(key=str(key), operator="In", values=(str(value),)) for key, value in labels.items()
+        Requirement(key=str(key), operator="In", values=(str(value),))
+        for key, value in labels.items()
     )
     return LabelSelector(
         requirements + _requirements(selector.get("matchExpressions"), f"{field}.matchExpressions")
@@ -132,7 +139,9 @@ def _terms(raw: Mapping[str, Any], field: str, *, preferred: bool) -> tuple[PodT
                 topology_key=str(item.get("topologyKey") or ""),
                 selector=selector_of(item.get("labelSelector"), f"{where}.labelSelector"),
                 namespaces=tuple(str(n) for n in namespaces),
-                namespace_selector=selector_of(item.get("namespaceSelector"), f"{where}.namespaceSelector"),
+                namespace_selector=selector_of(
+                    item.get("namespaceSelector"), f"{where}.namespaceSelector"
+                ),
                 weight=weight,
             )
         )

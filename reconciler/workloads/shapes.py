@@ -124,7 +124,7 @@ class PodShape:
 
     @property
     def scored_alone(self) -> bool:
-        """Whether the fast path ranks this pod exactly: nothing but resources, taints, selectors."""
+        """Whether the fast path ranks this pod exactly: only resources, taints, selectors."""
         return (
             self.coupling is None
             and not self.preferred_node_affinity

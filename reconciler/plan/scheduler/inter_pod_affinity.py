@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-from reconciler.plan.scheduler.board import Board, Peer
+from reconciler.plan.scheduler.board import Board, Bound
 from reconciler.plan.scheduler.selectors import term_matches_pod
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import PodShape, PodTerm
@@ -92,7 +92,7 @@ def affinity_scores(shape: PodShape, nodes: Sequence[Node], board: Board) -> lis
     )
     ns_labels = board.view.namespace_labels
     weights: dict[str, dict[str, int]] = {}
-    peers: Iterable[Peer] = board.peers if preferred else board.with_affinity
+    peers: Iterable[Bound] = board.peers if preferred else board.with_affinity
     for peer in peers:
         node = board.by_name[peer.node]
         if not node.labels:
@@ -120,7 +120,9 @@ def affinity_scores(shape: PodShape, nodes: Sequence[Node], board: Board) -> lis
     if not weights:
         return None
     raw = [
-        sum(values.get(node.labels[key], 0) for key, values in weights.items() if key in node.labels)
+        sum(
+            values.get(node.labels[key], 0) for key, values in weights.items() if key in node.labels
+        )
         for node in nodes
     ]
     low, high = min(raw), max(raw)
@@ -129,7 +131,7 @@ def affinity_scores(shape: PodShape, nodes: Sequence[Node], board: Board) -> lis
     return [int(100 * (score - low) / (high - low)) for score in raw]
 
 
-def _candidates(terms: Sequence[PodTerm], shape: PodShape, board: Board) -> Iterable[Peer]:
+def _candidates(terms: Sequence[PodTerm], shape: PodShape, board: Board) -> Iterable[Bound]:
     """The peers that could match these terms: by namespace unless a namespaceSelector is set."""
     if any(t.namespace_selector is not None for t in terms):
         return board.peers
@@ -140,7 +142,7 @@ def _candidates(terms: Sequence[PodTerm], shape: PodShape, board: Board) -> Iter
 
 
 def _peer_matches(
-    term: PodTerm, shape: PodShape, peer: Peer, ns_labels: Mapping[str, Mapping[str, str]]
+    term: PodTerm, shape: PodShape, peer: Bound, ns_labels: Mapping[str, Mapping[str, str]]
 ) -> bool:
     return term_matches_pod(
         term,

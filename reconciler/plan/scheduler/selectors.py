@@ -44,9 +44,7 @@ def node_term_matches(
     if not term:
         return False
     fields = {NAME_FIELD: name}
-    return all(
-        requirement_matches(r, fields if r.on_field else labels) for r in term
-    )
+    return all(requirement_matches(r, fields if r.on_field else labels) for r in term)
 
 
 def selector_matches(selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:

@@ -66,7 +66,9 @@ def prefilter(shape: PodShape, board: Board) -> SpreadCounts | None:
             if not _included(constraint, shape, node):
                 continue
             pair = (constraint.topology_key, node.labels[constraint.topology_key])
-            per_pair[pair] = per_pair.get(pair, 0) + _matching(constraint.selector, shape, node, board)
+            per_pair[pair] = per_pair.get(pair, 0) + _matching(
+                constraint.selector, shape, node, board
+            )
     fewest: dict[str, int] = {}
     domains: dict[str, int] = {}
     for (key, _), count in per_pair.items():
@@ -179,6 +181,6 @@ def _matching(selector: LabelSelector | None, shape: PodShape, node: Node, board
     """The pods on a node in the pod's namespace that the selector matches."""
     return sum(
         1
-        for peer in board.on_node.get(node.name, ())
+        for peer in board.on_node(node.name)
         if peer.namespace == shape.namespace and selector_matches(selector, peer.labels)
     )

@@ -13,8 +13,16 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.core.quantity import format_amount
+from reconciler.plan.scheduler.node_filters import (
+    insufficient,
+    node_affinity,
+    unschedulable,
+    untolerated_taint,
+)
+from reconciler.plan.scheduler.reasons import fit_error
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import ClusterState, Node, Pod, Taint
-from reconciler.workloads.shapes import PodShape, Requirement, Resources, Toleration
+from reconciler.workloads.shapes import PodShape, Requirement, Resources
 
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
@@ -401,19 +409,6 @@ def _term_matches(term: tuple[Requirement, ...], node: Node) -> bool:
     return all(_matches(r, fields if r.on_field else node.labels) for r in term)
 
 
-def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
-    """Whether any toleration matches the taint (Kubernetes' ToleratesTaint rule)."""
-    for toleration in tolerations:
-        if toleration.effect and toleration.effect != taint.effect:
-            continue
-        if toleration.operator == "Exists":
-            if not toleration.key or toleration.key == taint.key:
-                return True
-        elif toleration.key == taint.key and toleration.value == taint.value:
-            return True
-    return False
-
-
 def node_score(
     requests: Mapping[str, int],
     *,
@@ -463,10 +458,20 @@ def total_free(nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]) -> 
 def explain_short(
     shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
 ) -> str:
-    """Plain words for why one pod lands nowhere: what is short on the closest node."""
+    """Why one pod lands nowhere: what is short on the closest node, then the scheduler's own
+    words ("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable.")."""
+    gap = why_no_node(shape, nodes=nodes, room=room)
+    head = f"{gap} for {shape.name}" if gap else f"no node accepts {shape.name}"
+    return f"{head}; {fit_error(len(nodes), node_reasons(shape, nodes=nodes, room=room))}"
+
+
+def why_no_node(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> str:
+    """What is short on the closest node that passes the other filters ('' when none does)."""
     candidates = [node for node in nodes if eligible(shape, node)]
     if not candidates:
-        return f"no node accepts {shape.name} ({_why_not_eligible(shape, nodes)})"
+        return ""
     ranked = sorted(
         candidates,
         key=lambda n: (_gap_size(_shortage(shape.requests, room.get(n.name, {})), n), n.name),
@@ -474,26 +479,28 @@ def explain_short(
     best_node_name = ranked[0].name
     best_gap = _shortage(shape.requests, room.get(best_node_name, {}))
     missing = ", ".join(f"{format_amount(r, amount)} {_label(r)}" for r, amount in best_gap)
-    return f"short {missing} on the best node ({best_node_name}) for {shape.name}"
+    return f"short {missing} on the best node ({best_node_name})"
 
 
-def _why_not_eligible(shape: PodShape, nodes: Sequence[Node]) -> str:
-    if not nodes:
-        return "the cluster has no nodes"
+def node_reasons(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> dict[str, int]:
+    """Per reason, the nodes the fast path's filters reject with it, as the scheduler says it."""
     reasons: dict[str, int] = {}
     for node in nodes:
-        if not node.ready:
-            reason = "not Ready"
-        elif node.unschedulable:
-            reason = "cordoned"
-        elif not all(
-            tolerates(shape.tolerations, t) for t in node.taints if t.effect in _HARD_EFFECTS
-        ):
-            reason = "untolerated taint"
-        else:
-            reason = "nodeSelector or node affinity not matched"
-        reasons[reason] = reasons.get(reason, 0) + 1
-    return ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+        why = (
+            unschedulable(shape, node)
+            or untolerated_taint(shape, node)
+            or node_affinity(shape, node)
+        )
+        found = (
+            [why]
+            if why
+            else insufficient(shape.requests, room.get(node.name, {}), pod_slot=POD_SLOT)
+        )
+        for reason in found:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
 
 
 def has_room(requests: Mapping[str, int], room: Mapping[str, int]) -> bool:

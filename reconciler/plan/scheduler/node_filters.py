@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconciler.plan.fit import POD_SLOT, tolerates
 from reconciler.plan.scheduler.selectors import node_term_matches
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node, Taint
 from reconciler.workloads.shapes import HostPort, PodShape
 
@@ -64,10 +64,12 @@ def ports_taken(wanted: Sequence[HostPort], used: Sequence[HostPort]) -> str:
     return ""
 
 
-def insufficient(requests: Mapping[str, int], room: Mapping[str, int]) -> list[str]:
+def insufficient(
+    requests: Mapping[str, int], room: Mapping[str, int], *, pod_slot: int
+) -> list[str]:
     """NodeResourcesFit (plugins/noderesources/fit.go): every resource short, in its words."""
     reasons = []
-    if room.get("pods", 0) < POD_SLOT:
+    if room.get("pods", 0) < pod_slot:
         reasons.append("Too many pods")
     for resource, amount in sorted(requests.items()):
         if amount > 0 and room.get(resource, 0) < amount:

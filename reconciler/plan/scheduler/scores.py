@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.plan.fit import tolerates
 from reconciler.plan.scheduler.selectors import node_term_matches
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import PodShape
 

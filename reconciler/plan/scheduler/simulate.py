@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconciler.plan.fit import FitResult, Placement, node_score, total_free, with_reserve
+from reconciler.plan.fit import (
+    POD_SLOT,
+    FitResult,
+    Placement,
+    node_score,
+    total_free,
+    with_reserve,
+)
 from reconciler.plan.scheduler import inter_pod_affinity, topology_spread
 from reconciler.plan.scheduler.board import Board, ClusterView
 from reconciler.plan.scheduler.node_filters import (
@@ -45,7 +52,7 @@ def simulate(
             return FitResult(
                 cluster=cluster,
                 fits=False,
-                short=f"{fit_error(len(nodes), reasons)} (for {shape.name})",
+                short=f"no node takes {shape.name}; {fit_error(len(nodes), reasons)}",
             )
         best = pick(shape, feasible, board)
         board.place(shape, best)
@@ -88,7 +95,7 @@ def _first_failure(
         why = ports_taken(ports, board.ports(node.name))
         if why:
             return [why]
-    short = insufficient(shape.requests, board.room.get(node.name, {}))
+    short = insufficient(shape.requests, board.room.get(node.name, {}), pod_slot=POD_SLOT)
     if short:
         return short
     if spread is not None:

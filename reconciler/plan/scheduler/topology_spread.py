@@ -12,10 +12,10 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-from reconciler.plan.fit import tolerates
 from reconciler.plan.scheduler.board import Board
 from reconciler.plan.scheduler.node_filters import node_affinity
 from reconciler.plan.scheduler.selectors import selector_matches
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import LabelSelector, PodShape, Requirement, SpreadConstraint
 

@@ -23,6 +23,14 @@ WEIGHTS = {
     "InterPodAffinity": 2,
     "PodTopologySpread": 2,
 }
+# Before the v1beta3 configuration (Kubernetes 1.23) every default score plugin weighed 1
+# but PodTopologySpread, 2 (pkg/scheduler/apis/config/v1beta1/default_plugins.go).
+_WEIGHTS_BEFORE_1_23 = {**dict.fromkeys(WEIGHTS, 1), "PodTopologySpread": 2}
+
+
+def weights_of(kube_minor: int | None) -> dict[str, int]:
+    """The default score weights of a Kubernetes minor version (unknown: the current ones)."""
+    return _WEIGHTS_BEFORE_1_23 if kube_minor is not None and kube_minor < 23 else WEIGHTS
 
 
 def taint_scores(shape: PodShape, nodes: Sequence[Node]) -> list[int]:

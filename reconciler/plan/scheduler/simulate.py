@@ -29,7 +29,7 @@ from reconciler.plan.scheduler.node_filters import (
     untolerated_taint,
 )
 from reconciler.plan.scheduler.reasons import fit_error
-from reconciler.plan.scheduler.scores import WEIGHTS, node_affinity_scores, taint_scores
+from reconciler.plan.scheduler.scores import node_affinity_scores, taint_scores, weights_of
 from reconciler.status.model import Node
 from reconciler.workloads.shapes import HostPort, PodShape, Resources
 
@@ -124,9 +124,10 @@ def pick(shape: PodShape, feasible: Sequence[Node], board: Board) -> Node:
         ("InterPodAffinity", inter_pod_affinity.affinity_scores(shape, feasible, board)),
         ("PodTopologySpread", topology_spread.spread_scores(shape, feasible, board)),
     ]
+    weights = weights_of(minor)
     for plugin, scores in plugin_scores:
         if scores is not None:
-            weight = WEIGHTS[plugin]
+            weight = weights[plugin]
             totals = [total + weight * score for total, score in zip(totals, scores, strict=True)]
     best = min(range(len(feasible)), key=lambda i: (-totals[i], feasible[i].name))
     return feasible[best]

@@ -19,7 +19,10 @@ ZONE = "topology.kubernetes.io/zone"
 
 def spec(cpu: str = "1", memory: str = "1Gi", **fields: Any) -> dict[str, Any]:
     """A pod spec with one container requesting cpu and memory, plus any other fields."""
-    container: dict[str, Any] = {"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+    container: dict[str, Any] = {
+        "name": "c",
+        "resources": {"requests": {"cpu": cpu, "memory": memory}},
+    }
     ports = fields.pop("ports", None)
     if ports:
         container["ports"] = ports

@@ -240,7 +240,8 @@ def _fit_outcome(
         shared.total = total_free(nodes, free)
     total = dict(shared.total)
     for index, node_room in charged.items():
-        # A charged node passed the filters, so it is Ready and schedulable: total_free counts it.
+        # A charged node passed the filters; total_free leaves out a cordoned node a pod
+        # tolerated, so the total errs low there (the reserve check stays safe).
         before = free.get(nodes[index].name, {})
         for resource, amount in node_room.items():
             total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)

@@ -17,6 +17,12 @@ kind asks for, by bisect in sorted free amounts) settles most kinds. Only when t
 is under n are the nodes with room counted and the k pods that could take them. When the
 check fails, or the reserve does, the caller runs the simulation, which gives the exact
 verdict and says what is short.
+
+The argument needs each pod's filters to be fixed per node. A pod whose filters depend on
+where other pods land (pod affinity or anti-affinity, DoNotSchedule spreading, host ports)
+or whose requests depend on the cluster (a RuntimeClass overhead) switches the bound off
+for its group (`Needs.coupled`); so does, on a cluster, a bound pod's anti-affinity (the
+planner asks `ClusterView.hazards` first).
 """
 
 from __future__ import annotations

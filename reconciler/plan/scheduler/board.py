@@ -71,13 +71,14 @@ class ClusterView:
 
     def __init__(
         self,
-        pods: Iterable[Bound] = (),
+        pods: Sequence[Bound] = (),
         *,
         namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
         kube_minor: int | None = None,
     ) -> None:
         self._pods = pods
         self._index: _Index | None = None
+        self._hazards: list[Bound] | None = None
         self.namespace_labels: Mapping[str, Mapping[str, str]] = namespace_labels or {}
         self.kube_minor = kube_minor
 
@@ -91,12 +92,15 @@ class ClusterView:
 
     @property
     def hazards(self) -> list[Bound]:
-        """Pods whose own required anti-affinity may keep a plain pod away from a node."""
-        return [
-            p
-            for p in self.index.with_affinity
-            if p.shape.coupling and p.shape.coupling.anti_affinity
-        ]
+        """Pods whose own required anti-affinity may keep a plain pod away from a node.
+
+        Asked for every candidate of a pass: one scan, without building the index.
+        """
+        if self._hazards is None:
+            self._hazards = [
+                p for p in self._pods if p.shape.coupling and p.shape.coupling.anti_affinity
+            ]
+        return self._hazards
 
 
 def view_of(

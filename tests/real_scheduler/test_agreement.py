@@ -113,7 +113,7 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
     kubeconfig = os.environ["REAL_KUBECONFIG"]
     count = int(os.environ.get("REAL_SCHEDULER_CASES", "100"))
     seed = int(os.environ.get("REAL_SCHEDULER_SEED", "1"))
-    agree = false_fits = false_misses = constrained = 0
+    agree = false_fits = false_misses = constrained = placed = 0
     lines = []
     for number in range(count):
         case = make_case(number, seed=seed)
@@ -129,6 +129,7 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
             or "ports" in p["spec"]["containers"][0]
             for p in case.group
         )
+        placed += real
         if planned == real:
             agree += 1
         elif planned:
@@ -141,7 +142,8 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
                 f"scheduler {real} {real_nodes} ({message})"
             )
     summary = (
-        f"{agree}/{count} agree ({constrained} groups constrained); "
+        f"{agree}/{count} agree ({constrained} groups constrained; the scheduler placed every "
+        f"pod in {placed}, not in {count - placed}); "
         f"planner fits where the scheduler cannot: {false_fits}; "
         f"planner refuses where the scheduler places: {false_misses}"
     )

@@ -674,7 +674,9 @@ def add_constraints(group: GroupOut, rng: random.Random) -> None:
                     term = {"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"}
                     spec["affinity"] = {
                         **(spec.get("affinity") or {}),
-                        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]},
+                        "podAntiAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": [term]
+                        },
                     }
                 else:
                     spec["topologySpreadConstraints"] = [

@@ -310,18 +310,21 @@ def report_constrained(figures: dict[str, Any]) -> str:
     meta, median = figures["meta"], statistics.median
     full, bare = median(figures["pass"]["times"]), median(figures["bare"]["times"])
     ratio = full / bare
-    return "\n".join(
-        [
-            f"Fleet {figures['size']} (seed {figures['seed']}): {meta['clusters']} clusters, "
-            f"{meta['nodes']} nodes, {meta['pods']} pods, {meta['groups']} groups, 20% of them "
-            f"constrained; medians of {figures['repeat']} runs. {machine_line()}",
-            "",
-            "| row | ours | baseline | ratio | target | verdict |",
-            "|---|---|---|---|---|---|",
-            f"| full pass, constrained (vs bare parse) | {_seconds(full)} | {_seconds(bare)} "
-            f"| {ratio:.2f}x | <= 1.5x | {_verdict(ratio, 1.5, at_most=True)} |",
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                f"Fleet {figures['size']} (seed {figures['seed']}): {meta['clusters']} clusters, "
+                f"{meta['nodes']} nodes, {meta['pods']} pods, {meta['groups']} groups, 20% of them "
+                f"constrained; medians of {figures['repeat']} runs. {machine_line()}",
+                "",
+                "| row | ours | baseline | ratio | target | verdict |",
+                "|---|---|---|---|---|---|",
+                f"| full pass, constrained (vs bare parse) | {_seconds(full)} | {_seconds(bare)} "
+                f"| {ratio:.2f}x | <= 1.5x | {_verdict(ratio, 1.5, at_most=True)} |",
+            ]
+        )
+        + "\n"
+    )
 
 
 def report(figures: dict[str, Any]) -> str:

@@ -81,9 +81,12 @@ def with_runtime_overhead(
 ) -> tuple[Sequence[PodShape], str]:
     """The shapes with their RuntimeClass's overhead added to their requests (the
     RuntimeClass admission plugin, plugin/pkg/admission/runtimeclass), and the name of a
-    RuntimeClass the cluster lacks ('' when none)."""
+    RuntimeClass the cluster lacks ('' when none). No RuntimeClass read at all (an older
+    snapshot, or none served) adds nothing and refuses nothing."""
     if not any(shape.runtime_class for shape in shapes):
         return shapes, ""
+    if not overheads:
+        return [dataclasses.replace(s, runtime_class="") for s in shapes], ""
     found = []
     for shape in shapes:
         if not shape.runtime_class:

@@ -363,8 +363,8 @@ def test_free_after_is_the_cluster_total() -> None:
         ("2", "8Gi", None, 175),
         ("2", "8Gi", 20, 175),
         # 4 of 8 CPU, 4 of 32Gi: left 50% and 87% → 68. Used 50% vs 12.5%: since 1.22
-        # (balanced_allocation.go, standard deviation) 100 × (1 - 0.375 / 2) = 81; up to
-        # 1.21, 100 × (1 - 0.375) = 62.
+        # (balanced_allocation.go, standard deviation) 100 * (1 - 0.375 / 2) = 81; up to
+        # 1.21, 100 * (1 - 0.375) = 62.
         ("4", "4Gi", None, 149),
         ("4", "4Gi", 22, 149),
         ("4", "4Gi", 21, 130),

@@ -50,6 +50,9 @@ class FitResult:
     free_after: Mapping[str, int] = dataclasses.field(default_factory=dict)  # cluster total
     # False when the verdict came from sure_fit's bound: the pods were not placed node by node.
     placed: bool = True
+    # True for sure_fit's provisional verdict on a group with pod-to-pod rules: only the
+    # cluster's totals were checked; the planner simulates it before choosing it.
+    provisional: bool = False
 
 
 def free_on_nodes(

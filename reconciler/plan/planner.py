@@ -48,7 +48,14 @@ from reconciler.plan.scheduler.board import ClusterView, Peer, view_of
 from reconciler.plan.scheduler.place import fits_cluster
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
-from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.sure_fit import (
+    FilterIds,
+    Needs,
+    RoomBounds,
+    needs_of,
+    provisionally_fits,
+    surely_fits,
+)
 from reconciler.status.model import ClusterState, KubeObject, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 
@@ -697,10 +704,15 @@ def _candidate(
     view = capacity.view(cluster, own=context.pods[cluster].get(group.name, []))
     fit = None
     # The bound reads filters node by node: a bound pod's anti-affinity is not among them.
-    if sure and rankings is not None and rankings.names_unique(nodes) and not view.hazards:
-        fit = surely_fits(
-            needs, cluster=cluster, free=free, reserve=reserve, bounds=capacity.bounds_of(cluster)
-        )
+    if sure and rankings is not None and rankings.names_unique(nodes):
+        bounds = capacity.bounds_of(cluster)
+        if not view.hazards:
+            fit = surely_fits(needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds)
+        # Pod-to-pod rules: the full simulation runs on the clusters the choice reaches.
+        if fit is None:
+            fit = provisionally_fits(
+                needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds
+            )
     if fit is None:
         fit = fits_cluster(
             demand.shapes,
@@ -719,6 +731,9 @@ def _candidate(
     if fit.placed:
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"
+    elif fit.provisional:
+        detail = f"may fit one copy ({pods} pods; room enough in total; its pod-to-pod "
+        detail += "rules are simulated only on the cluster chosen)"
     else:
         detail = f"fits one copy ({pods} pods; enough nodes have room for every pod, "
         detail += "not placed one by one)"

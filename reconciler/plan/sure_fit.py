@@ -180,6 +180,44 @@ def surely_fits(
     return FitResult(cluster=cluster, fits=True, free_after=total, placed=False)
 
 
+def provisionally_fits(
+    needs: Needs,
+    *,
+    cluster: str,
+    free: Mapping[str, Mapping[str, int]],
+    reserve: Resources,
+    bounds: RoomBounds,
+) -> FitResult | None:
+    """For a coupled group (no sure bound): a provisional "fits" when nothing cheap rules it
+    out, so that the planner simulates only the clusters it would choose; None: simulate.
+
+    Checked: the cluster's free total covers the group and keeps the reserve, and each kind
+    of pod has a node that passes its node filters with room. The verdict is not a proof:
+    the planner runs the full simulation on a provisional target before choosing it
+    (plan/planner.py, _placed_target), and says so for the others.
+    """
+    if needs.filter_ids is not bounds.filter_ids:
+        raise ValueError("the needs and the bounds number filter classes differently")
+    if needs.pods == 0 or not needs.coupled:
+        return None
+    for filters, shape, _, _ in needs.kinds:
+        if not any(
+            has_room(shape.requests, free.get(bounds.nodes[index].name, {}))
+            for index in bounds.nodes_passing(filters, shape)
+        ):
+            return None
+    if bounds.total is None:
+        bounds.total = total_free(bounds.nodes, free)
+    total = dict(bounds.total)
+    for resource, amount in needs.requested.items():
+        total[resource] = total.get(resource, 0) - amount
+    if any(amount < 0 for amount in total.values()) or any(
+        total.get(resource, 0) < kept for resource, kept in reserve.items()
+    ):
+        return None
+    return FitResult(cluster=cluster, fits=True, free_after=total, placed=False, provisional=True)
+
+
 def _enough_nodes_counted(
     needs: Needs,
     kind: int,

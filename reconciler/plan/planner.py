@@ -724,6 +724,7 @@ def _candidate(
             runtime_overheads=state.runtime_overheads,
             rankings=rankings,
             keys=keys,
+            exact=not sure,
         )
     if not fit.fits:
         return Candidate(cluster, fits=False, detail=fit.short)
@@ -732,8 +733,8 @@ def _candidate(
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"
     elif fit.provisional:
-        detail = f"may fit one copy ({pods} pods; room enough in total; its pod-to-pod "
-        detail += "rules are simulated only on the cluster chosen)"
+        detail = f"may fit one copy ({pods} pods; not simulated plugin by plugin here: "
+        detail += "the full simulation runs on the cluster chosen)"
     else:
         detail = f"fits one copy ({pods} pods; enough nodes have room for every pod, "
         detail += "not placed one by one)"

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from reconciler.plan.fit import charge_shape
+from reconciler.plan.scheduler.selectors import selector_matches
 from reconciler.status.model import ClusterState, Node
-from reconciler.workloads.shapes import HostPort, PodShape
+from reconciler.workloads.shapes import HostPort, LabelSelector, PodShape
 
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 
@@ -132,6 +133,8 @@ class Board:
         self.room = {name: dict(amounts) for name, amounts in free.items()}
         self.base = view.index
         self.placed = _Index()
+        # Per (namespace, selector): the matching pods per node, kept up to date by place.
+        self._counts: dict[tuple[str, LabelSelector | None], dict[str, int]] = {}
 
     def place(self, shape: PodShape, node: Node) -> None:
         """Bind one of the group's pods: charge its room and make it a peer."""
@@ -139,6 +142,20 @@ class Board:
         self.placed.add(
             Peer(namespace=shape.namespace, labels=shape.labels, node=node.name, shape=shape)
         )
+        for (namespace, selector), counts in self._counts.items():
+            if namespace == shape.namespace and selector_matches(selector, shape.labels):
+                counts[node.name] = counts.get(node.name, 0) + 1
+
+    def matching(self, namespace: str, selector: LabelSelector | None) -> Mapping[str, int]:
+        """Per node, the pods in `namespace` that `selector` matches (spreading counts these)."""
+        key = (namespace, selector)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._counts[key] = {}
+            for pod in self.in_namespaces((namespace,)):
+                if selector_matches(selector, pod.labels):
+                    found[pod.node] = found.get(pod.node, 0) + 1
+        return found
 
     @property
     def peers(self) -> Iterator[Bound]:

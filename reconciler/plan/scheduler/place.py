@@ -25,8 +25,15 @@ def fits_cluster(
     runtime_overheads: Mapping[str, Resources] | None = None,
     rankings: Rankings | None = None,
     keys: Sequence[ShapeKey] | None = None,
+    exact: bool = True,
 ) -> FitResult:
-    """Whether the cluster takes the whole group, as kube-scheduler would place it."""
+    """Whether the cluster takes the whole group, as kube-scheduler would place it.
+
+    With `exact` False (a candidate the choice may never reach), a group whose filters the
+    fast path reads exactly but whose scores it does not (preferences, default spreading,
+    PreferNoSchedule taints) is ranked by the fast path: a "fits" is then provisional, and
+    the planner runs the full simulation before it chooses that cluster.
+    """
     shapes, missing = with_runtime_overhead(shapes, runtime_overheads or {})
     if missing:
         return FitResult(
@@ -34,9 +41,10 @@ def fits_cluster(
             fits=False,
             short=f'pod rejected: RuntimeClass "{missing}" not found on the cluster',
         )
-    if needs_full_simulation(shapes, nodes=nodes, view=view):
+    full = needs_full_simulation(shapes, nodes=nodes, view=view)
+    if full and (exact or filters_coupled(shapes, view=view)):
         return simulate(shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve, view=view)
-    return fits_group(
+    fit = fits_group(
         shapes,
         cluster=cluster,
         nodes=nodes,
@@ -46,6 +54,9 @@ def fits_cluster(
         keys=keys,
         kube_minor=view.kube_minor,
     )
+    if full and fit.fits:
+        return dataclasses.replace(fit, placements=(), placed=False, provisional=True)
+    return fit
 
 
 def needs_full_simulation(
@@ -58,6 +69,18 @@ def needs_full_simulation(
         return True
     if any(t.effect == "PreferNoSchedule" for node in nodes for t in node.taints):
         return True
+    return _hazard_matches(shapes, view=view)
+
+
+def filters_coupled(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
+    """Whether some pod's filters depend on other pods: the fast path cannot even filter."""
+    return any(
+        shape.coupling is not None and shape.coupling.filters for shape in shapes
+    ) or _hazard_matches(shapes, view=view)
+
+
+def _hazard_matches(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
+    """Whether a bound pod's required anti-affinity selects one of the group's pods."""
     hazards = view.hazards
     if not hazards:
         return False

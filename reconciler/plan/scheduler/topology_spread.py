@@ -179,8 +179,4 @@ def _included(constraint: SpreadConstraint, shape: PodShape, node: Node) -> bool
 
 def _matching(selector: LabelSelector | None, shape: PodShape, node: Node, board: Board) -> int:
     """The pods on a node in the pod's namespace that the selector matches."""
-    return sum(
-        1
-        for peer in board.on_node(node.name)
-        if peer.namespace == shape.namespace and selector_matches(selector, peer.labels)
-    )
+    return board.matching(shape.namespace, selector).get(node.name, 0)

@@ -54,3 +54,30 @@ def test_a_roomy_cluster_that_anti_affinity_rules_out_is_simulated_then_passed_o
     assert "didn't match pod anti-affinity rules" in verdicts["big"].detail
     assert verdicts["small"].fits and verdicts["small"].placed
     assert sorted(p.node for p in verdicts["small"].placements) == ["s0", "s1", "s2"]
+
+
+def test_a_candidate_ranked_by_the_fast_path_is_provisional_until_simulated() -> None:
+    # Default spreading (a Deployment's selector) changes only the scores: a candidate the
+    # choice may not reach gets the fast path's verdict, marked provisional.
+    import dataclasses
+
+    from reconciler.plan.fit import free_on_nodes
+    from reconciler.plan.scheduler.board import view_of
+    from reconciler.plan.scheduler.place import fits_cluster
+    from reconciler.workloads.shapes import LabelSelector, Requirement
+    from tests.plan.scheduler.kit import incoming, spec
+
+    selector = LabelSelector((Requirement("app", "In", ("web",)),))
+    shapes = [
+        dataclasses.replace(
+            incoming(f"w{i}", spec(), labels={"app": "web"}), default_spread=selector
+        )
+        for i in range(2)
+    ]
+    state = cluster_state("c", _hosts("n", 2))  # type: ignore[arg-type]
+    common = {"cluster": "c", "nodes": state.nodes, "free": free_on_nodes(state), "reserve": {}}
+    rough = fits_cluster(shapes, view=view_of(state), exact=False, **common)  # type: ignore[arg-type]
+    assert rough.fits and rough.provisional and not rough.placed
+    exact = fits_cluster(shapes, view=view_of(state), **common)  # type: ignore[arg-type]
+    assert exact.fits and exact.placed
+    assert len(exact.placements) == 2  # placed node by node

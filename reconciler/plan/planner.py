@@ -641,7 +641,10 @@ def _placed_target(
         config = context.fleet.config.cluster(target.cluster)
         if config is None:  # candidates come from the fleet's clusters: cannot happen
             raise LookupError(f"no cluster {target.cluster} in the fleet")
-        placed = _candidate(group, demand, config, context=context, sure=False)
+        # A proven verdict only needs its placements; a provisional one the full simulation.
+        placed = _candidate(
+            group, demand, config, context=context, sure=False, exact=target.provisional
+        )
         candidates = tuple(placed if c is target else c for c in candidates)
 
 
@@ -687,9 +690,20 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
 
 
 def _candidate(
-    group: Group, demand: Demand, config: ClusterConfig, *, context: _Pass, sure: bool
+    group: Group,
+    demand: Demand,
+    config: ClusterConfig,
+    *,
+    context: _Pass,
+    sure: bool,
+    exact: bool = False,
 ) -> Candidate:
-    """A known cluster's verdict for the group: a sure one when `sure` and the bound allows."""
+    """A known cluster's verdict for the group: a sure one when `sure` and the bound allows.
+
+    Without `exact`, a group whose extra scores (preferences, default spreading) only the
+    full simulation reads is ranked by the fast path; its "fits" is provisional unless
+    the verdict was already proven (a sure verdict being placed).
+    """
     capacity, cluster = context.capacity, config.name
     nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
     # The group's own pods on that cluster (leftovers of an earlier move) make room for it.
@@ -724,7 +738,8 @@ def _candidate(
             runtime_overheads=state.runtime_overheads,
             rankings=rankings,
             keys=keys,
-            exact=not sure,
+            exact=exact,
+            proven=not sure,
         )
     if not fit.fits:
         return Candidate(cluster, fits=False, detail=fit.short)
@@ -745,6 +760,7 @@ def _candidate(
         placements=fit.placements,
         headroom=headroom(fit, nodes),
         placed=fit.placed,
+        provisional=fit.provisional,
     )
 
 

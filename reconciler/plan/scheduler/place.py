@@ -26,13 +26,16 @@ def fits_cluster(
     rankings: Rankings | None = None,
     keys: Sequence[ShapeKey] | None = None,
     exact: bool = True,
+    proven: bool = False,
 ) -> FitResult:
     """Whether the cluster takes the whole group, as kube-scheduler would place it.
 
     With `exact` False (a candidate the choice may never reach), a group whose filters the
     fast path reads exactly but whose scores it does not (preferences, default spreading,
     PreferNoSchedule taints) is ranked by the fast path: a "fits" is then provisional, and
-    the planner runs the full simulation before it chooses that cluster.
+    the planner runs the full simulation before it chooses that cluster. With `proven`
+    (sure_fit's bound already proved the verdict, which no score changes), the fast path's
+    placements are kept: extra scores would only move pods between nodes that fit.
     """
     shapes, missing = with_runtime_overhead(shapes, runtime_overheads or {})
     if missing:
@@ -54,7 +57,7 @@ def fits_cluster(
         keys=keys,
         kube_minor=view.kube_minor,
     )
-    if full and fit.fits:
+    if full and fit.fits and not proven:
         return dataclasses.replace(fit, placements=(), placed=False, provisional=True)
     return fit
 

@@ -63,6 +63,9 @@ class Size:
     nodes: int
     pods: int
     groups: int
+    # The share of groups whose pods carry a required anti-affinity or a DoNotSchedule
+    # topology spread constraint (the "c" variants; issue 14's speed check).
+    constrained: float = 0.0
 
 
 SIZES = {
@@ -72,6 +75,8 @@ SIZES = {
     "2S": Size(clusters=20, nodes=50, pods=1000, groups=2000),
     "M": Size(clusters=100, nodes=100, pods=3000, groups=10000),
     "2M": Size(clusters=200, nodes=100, pods=3000, groups=20000),
+    "tinyc": Size(clusters=2, nodes=5, pods=50, groups=20, constrained=0.2),
+    "Mc": Size(clusters=100, nodes=100, pods=3000, groups=10000, constrained=0.2),
 }
 PENDING_SHARE = 0.02
 UTILISATION = 0.6
@@ -650,8 +655,56 @@ def cluster_groups(
         pending += sum(p.pending for p in group.pods)
         if rng.random() < SKIP_RELOCATE_SHARE:
             group.policy = {"skipCapacityRelocate": True}
+        # Its own generator: the "c" variant is the same fleet plus the constraints.
+        constrain = random.Random(f"{seed}/{cluster}/{slot}/constrained")
+        if constrain.random() < size.constrained:
+            add_constraints(group, constrain)
         groups.append(group)
     return groups, rng
+
+
+def add_constraints(group: GroupOut, rng: random.Random) -> None:
+    """Give every pod template of the group's manifests a hostname anti-affinity or a zone
+    spread constraint (DoNotSchedule) on its own labels."""
+    for documents in group.files.values():
+        for document in documents:
+            for labels, spec in _templates(document):
+                selector = {"matchLabels": labels}
+                if rng.random() < 0.5:
+                    term = {"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"}
+                    spec["affinity"] = {
+                        **(spec.get("affinity") or {}),
+                        "podAntiAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": [term]
+                        },
+                    }
+                else:
+                    spec["topologySpreadConstraints"] = [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": selector,
+                        }
+                    ]
+
+
+def _templates(document: Any) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """Every pod template under a manifest: (labels to select its pods by, its spec)."""
+    found = []
+    if isinstance(document, dict):
+        template = document.get("template")
+        if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+            labels = (template.get("metadata") or {}).get("labels") or {}
+            if not labels and "groupName" in document:
+                labels = {"ray.io/group": document["groupName"]}
+            found.append((dict(labels) or {"ray.io/node-type": "head"}, template["spec"]))
+        for value in document.values():
+            found += _templates(value)
+    elif isinstance(document, list):
+        for value in document:
+            found += _templates(value)
+    return found
 
 
 def _node(name: str, *, cpu: int, gpus: int, zone: str, names: Names) -> dict[str, Any]:

@@ -20,6 +20,9 @@ class Candidate:
     headroom: float = 0.0  # mean fraction of CPU and memory left free after the move
     # False for a sure verdict (sure_fit): it fits, the pods were not placed node by node.
     placed: bool = True
+    # A "may fit" not proven (pod-to-pod rules, or scores only the full simulation reads):
+    # the planner simulates it in full before choosing it.
+    provisional: bool = False
 
 
 def headroom(fit: FitResult, nodes: Sequence[Node]) -> float:

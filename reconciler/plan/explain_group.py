@@ -10,7 +10,7 @@ from reconciler.fleet.model import Group
 from reconciler.plan.autoscaled import live_scale
 from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import amounts, policy_summary
-from reconciler.plan.fit import eligible, explain_short, free_on_nodes
+from reconciler.plan.fit import eligible, free_on_nodes, why_no_node
 from reconciler.plan.planner import Decision
 from reconciler.plan.tracking import RULE_WORDS
 from reconciler.status.model import ClusterState, Node
@@ -147,7 +147,7 @@ def _fit_in_class(
     ]
     if fits_now:
         return f"fits on {len(fits_now)} of {len(nodes)} now"
-    return explain_short(shape, nodes=nodes, room=room).split(" for ")[0]
+    return why_no_node(shape, nodes=nodes, room=room) or "no node accepts it"
 
 
 def _distinct(shapes: Sequence[PodShape]) -> list[tuple[PodShape, int]]:

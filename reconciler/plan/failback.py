@@ -12,8 +12,11 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.fleet.model import Group
 from reconciler.plan.demand import Demand
-from reconciler.plan.fit import FitResult, fits_group
+from reconciler.plan.fit import FitResult
+from reconciler.plan.scheduler.board import ClusterView
+from reconciler.plan.scheduler.place import fits_cluster
 from reconciler.status.model import Node
+from reconciler.workloads.shapes import Resources
 
 PASSES_NEEDED = 2
 
@@ -42,12 +45,16 @@ def fits_home(
     free: Mapping[str, Mapping[str, int]],
     reserve: Mapping[str, int],
     margin: float,
+    view: ClusterView | None = None,
+    runtime_overheads: Mapping[str, Resources] | None = None,
 ) -> FitResult:
     """Whether the home cluster takes the group and still keeps reserve + margin free."""
-    return fits_group(
+    return fits_cluster(
         demand.shapes,
         cluster=home,
         nodes=nodes,
         free=free,
         reserve=margin_reserve(demand, reserve=reserve, margin=margin),
+        view=view if view is not None else ClusterView(),
+        runtime_overheads=runtime_overheads,
     )

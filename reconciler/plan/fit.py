@@ -13,14 +13,22 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.core.quantity import format_amount
+from reconciler.plan.scheduler.node_filters import (
+    insufficient,
+    node_affinity,
+    unschedulable,
+    untolerated_taint,
+)
+from reconciler.plan.scheduler.reasons import fit_error
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import ClusterState, Node, Pod, Taint
-from reconciler.workloads.shapes import PodShape, Requirement, Resources, Toleration
+from reconciler.workloads.shapes import PodShape, Requirement, Resources
 
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 _HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
-# NodeUnschedulable lets a pod onto a cordoned node when it tolerates this (DaemonSet pods).
-_CORDONED = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
+_UNSCHEDULABLE = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
+_NOT_READY = Taint(key="node.kubernetes.io/not-ready", effect="NoSchedule")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +50,9 @@ class FitResult:
     free_after: Mapping[str, int] = dataclasses.field(default_factory=dict)  # cluster total
     # False when the verdict came from sure_fit's bound: the pods were not placed node by node.
     placed: bool = True
+    # True for sure_fit's provisional verdict on a group with pod-to-pod rules: only the
+    # cluster's totals were checked; the planner simulates it before choosing it.
+    provisional: bool = False
 
 
 def free_on_nodes(
@@ -99,6 +110,7 @@ class Rankings:
     unique_names: bool | None = None
     # Whole fits by the group's sequence of shape keys and the reserve (see _Outcome).
     outcomes: dict[tuple[object, ...], _Outcome] = dataclasses.field(default_factory=dict)
+    kube_minor: int | None = None  # the cluster's version picks the BalancedAllocation formula
 
     def names_unique(self, nodes: Sequence[Node]) -> bool:
         """Whether no two nodes share a name (nodes that do share their room)."""
@@ -133,18 +145,28 @@ def fits_group(
     reserve: Resources,
     rankings: Rankings | None = None,
     keys: Sequence[ShapeKey] | None = None,
+    kube_minor: int | None = None,
 ) -> FitResult:
     """Simulate the scheduler placing `shapes` in order; the group fits only if every pod lands.
+
+    The fast path: it ranks nodes by resources alone, exact for pods that are
+    `scored_alone` (plan/scheduler/place.py sends the others to the full simulation).
+    `kube_minor` is the cluster's version, unless `rankings` (which carry it) are given.
 
     `rankings` may hold the nodes ranked for each shape on this `free`, shared by every fit
     of one pass on the cluster; the caller empties it whenever `free` changes. Each pod
     still goes to the node `best_node` would pick: only the nodes charged by this fit are
     ranked again, every other node's score is unchanged.
     """
-    shared = rankings if rankings is not None else Rankings()
+    shared = rankings if rankings is not None else Rankings(kube_minor=kube_minor)
     if not shared.names_unique(nodes):
         return _fits_group_node_by_node(
-            shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve
+            shapes,
+            cluster=cluster,
+            nodes=nodes,
+            free=free,
+            reserve=reserve,
+            kube_minor=shared.kube_minor,
         )
     shape_keys = tuple(keys) if keys is not None else shape_keys_of(shapes)
     key = (shape_keys, tuple(reserve.items()))
@@ -196,7 +218,15 @@ def _fit_outcome(
         if key != heap_key:
             heap, takers = _ranked(shape, key, nodes=nodes, free=free, rankings=shared)
             for position, charged_room in charged.items():
-                _push_fresh(heap, shape, nodes[position], position, charged_room, takers=takers)
+                _push_fresh(
+                    heap,
+                    shape,
+                    nodes[position],
+                    position,
+                    charged_room,
+                    takers=takers,
+                    kube_minor=shared.kube_minor,
+                )
             heap_key = key
         best = _pop_best(heap, charged)
         if best is None:
@@ -207,7 +237,7 @@ def _fit_outcome(
             node_room = charged[best] = dict(room[node.name])
             room[node.name] = node_room
         charge_shape(node_room, shape.requests)
-        _push_fresh(heap, shape, node, best, node_room, takers=takers)
+        _push_fresh(heap, shape, node, best, node_room, takers=takers, kube_minor=shared.kube_minor)
         placed.append(node.name)
     if shared.total is None:
         shared.total = total_free(nodes, free)
@@ -220,7 +250,7 @@ def _fit_outcome(
         before = free.get(nodes[index].name, {})
         for resource, amount in node_room.items():
             total[resource] = total.get(resource, 0) + amount - before.get(resource, 0)
-    verdict = _with_reserve("", total=total, reserve=reserve, placements=[])
+    verdict = with_reserve("", total=total, reserve=reserve, placements=[])
     if not verdict.fits:
         return _Outcome(short=verdict.short)
     return _Outcome(nodes=tuple(placed), total=total)
@@ -265,7 +295,9 @@ def _ranked(
             takers.append(index)
             node_room = free.get(node.name, {})
             if has_room(shape.requests, node_room):
-                score = node_score(shape.requests, node=node, room=node_room)
+                score = node_score(
+                    shape.requests, node=node, room=node_room, kube_minor=rankings.kube_minor
+                )
                 entries.append((-score, node.name, index, False))
         heapq.heapify(entries)
         cached = rankings.by_shape[key] = (entries, frozenset(takers))
@@ -280,10 +312,11 @@ def _push_fresh(
     node_room: Mapping[str, int],
     *,
     takers: frozenset[int],
+    kube_minor: int | None,
 ) -> None:
     """Rank a node this fit has charged, on its room now."""
     if index in takers and has_room(shape.requests, node_room):
-        score = node_score(shape.requests, node=node, room=node_room)
+        score = node_score(shape.requests, node=node, room=node_room, kube_minor=kube_minor)
         heapq.heappush(heap, (-score, node.name, index, True))
 
 
@@ -296,7 +329,7 @@ def _pop_best(heap: list[_Entry], charged: Mapping[int, object]) -> int | None:
     return None
 
 
-def _with_reserve(
+def with_reserve(
     cluster: str, *, total: dict[str, int], reserve: Resources, placements: list[Placement]
 ) -> FitResult:
     """The fit, once every pod has landed (`total` free left): it holds only if the reserve does."""
@@ -321,12 +354,13 @@ def _fits_group_node_by_node(
     nodes: Sequence[Node],
     free: Mapping[str, Mapping[str, int]],
     reserve: Resources,
+    kube_minor: int | None,
 ) -> FitResult:
     """fits_group scoring every node for every pod (nodes sharing a name share their room)."""
     room = {name: dict(amounts) for name, amounts in free.items()}
     placements: list[Placement] = []
     for shape in shapes:
-        node = best_node(shape, nodes=nodes, room=room)
+        node = best_node(shape, nodes=nodes, room=room, kube_minor=kube_minor)
         if node is None:
             return FitResult(
                 cluster=cluster, fits=False, short=explain_short(shape, nodes=nodes, room=room)
@@ -334,11 +368,15 @@ def _fits_group_node_by_node(
         charge_shape(room[node.name], shape.requests)
         placements.append(Placement(pod=shape.name, node=node.name))
     total = total_free(nodes, room)
-    return _with_reserve(cluster, total=total, reserve=reserve, placements=placements)
+    return with_reserve(cluster, total=total, reserve=reserve, placements=placements)
 
 
 def best_node(
-    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+    shape: PodShape,
+    *,
+    nodes: Sequence[Node],
+    room: Mapping[str, Mapping[str, int]],
+    kube_minor: int | None = None,
 ) -> Node | None:
     """The node the scheduler would pick for one pod, or None when no node passes the filters."""
     best: Node | None = None
@@ -346,17 +384,21 @@ def best_node(
     for node in nodes:
         if not eligible(shape, node) or not has_room(shape.requests, room.get(node.name, {})):
             continue
-        score = node_score(shape.requests, node=node, room=room[node.name])
+        score = node_score(shape.requests, node=node, room=room[node.name], kube_minor=kube_minor)
         if best is None or score > best_score or (score == best_score and node.name < best.name):
             best, best_score = node, score
     return best
 
 
 def eligible(shape: PodShape, node: Node) -> bool:
-    """Filters other than resources: Ready, schedulable, taints, nodeSelector, node affinity."""
+    """Filters other than resources and pod-to-pod rules: NodeName (a DaemonSet's pod is
+    bound to its node), NodeUnschedulable, TaintToleration (a node that is not Ready counts
+    as tainted not-ready), NodeAffinity."""
     if shape.node_name and shape.node_name != node.name:
-        return False  # bound to another node (a DaemonSet's pod)
-    if not node.ready or (node.unschedulable and not tolerates(shape.tolerations, _CORDONED)):
+        return False
+    if node.unschedulable and not tolerates(shape.tolerations, _UNSCHEDULABLE):
+        return False
+    if not node.ready and not tolerates(shape.tolerations, _NOT_READY):
         return False
     if not all(
         tolerates(shape.tolerations, taint)
@@ -367,28 +409,35 @@ def eligible(shape: PodShape, node: Node) -> bool:
     if any(node.labels.get(key) != value for key, value in shape.node_selector.items()):
         return False
     if shape.required_affinity and not any(
-        all(_matches(requirement, node.labels) for requirement in term)
-        for term in shape.required_affinity
+        _term_matches(term, node) for term in shape.required_affinity
     ):
         return False
     return True
 
 
-def tolerates(tolerations: Iterable[Toleration], taint: Taint) -> bool:
-    """Whether any toleration matches the taint (Kubernetes' ToleratesTaint rule)."""
-    for toleration in tolerations:
-        if toleration.effect and toleration.effect != taint.effect:
-            continue
-        if toleration.operator == "Exists":
-            if not toleration.key or toleration.key == taint.key:
-                return True
-        elif toleration.key == taint.key and toleration.value == taint.value:
-            return True
-    return False
+def _term_matches(term: tuple[Requirement, ...], node: Node) -> bool:
+    """A required node selector term; an empty one matches no node (nodeaffinity.go)."""
+    if not term:
+        return False
+    fields = {"metadata.name": node.name}
+    return all(_matches(r, fields if r.on_field else node.labels) for r in term)
 
 
-def node_score(requests: Mapping[str, int], *, node: Node, room: Mapping[str, int]) -> int:
-    """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200)."""
+def node_score(
+    requests: Mapping[str, int],
+    *,
+    node: Node,
+    room: Mapping[str, int],
+    kube_minor: int | None = None,
+) -> int:
+    """LeastAllocated + BalancedAllocation over CPU and memory, after placing the pod (0-200).
+
+    pkg/scheduler/framework/plugins/noderesources/least_allocated.go and
+    balanced_allocation.go. BalancedAllocation scored 1 - |CPU fraction - memory fraction|
+    (0 once a fraction reaches 1) up to Kubernetes 1.21; from 1.22 (kubernetes/kubernetes
+    #101946) it scores 1 - the standard deviation of the fractions, |difference| / 2 for two
+    resources. An unknown version gets the current formula.
+    """
     fractions_used = []
     least_allocated = 0
     for resource in ("cpu", "memory"):
@@ -401,7 +450,11 @@ def node_score(requests: Mapping[str, int], *, node: Node, room: Mapping[str, in
         least_allocated += (left * 100) // capacity
         fractions_used.append(1 - left / capacity)
     least_allocated //= 2
-    balanced = int(100 * (1 - abs(fractions_used[0] - fractions_used[1])))
+    difference = abs(fractions_used[0] - fractions_used[1])
+    if kube_minor is not None and kube_minor < 22:
+        balanced = 0 if max(fractions_used) >= 1 else int(100 * (1 - difference))
+    else:
+        balanced = int(100 * (1 - difference / 2))
     return least_allocated + balanced
 
 
@@ -419,10 +472,20 @@ def total_free(nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]) -> 
 def explain_short(
     shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
 ) -> str:
-    """Plain words for why one pod lands nowhere: what is short on the closest node."""
+    """Why one pod lands nowhere: what is short on the closest node, then the scheduler's own
+    words ("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable.")."""
+    gap = why_no_node(shape, nodes=nodes, room=room)
+    head = f"{gap} for {shape.name}" if gap else f"no node accepts {shape.name}"
+    return f"{head}; {fit_error(len(nodes), node_reasons(shape, nodes=nodes, room=room))}"
+
+
+def why_no_node(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> str:
+    """What is short on the closest node that passes the other filters ('' when none does)."""
     candidates = [node for node in nodes if eligible(shape, node)]
     if not candidates:
-        return f"no node accepts {shape.name} ({_why_not_eligible(shape, nodes)})"
+        return ""
     ranked = sorted(
         candidates,
         key=lambda n: (_gap_size(_shortage(shape.requests, room.get(n.name, {})), n), n.name),
@@ -430,26 +493,28 @@ def explain_short(
     best_node_name = ranked[0].name
     best_gap = _shortage(shape.requests, room.get(best_node_name, {}))
     missing = ", ".join(f"{format_amount(r, amount)} {_label(r)}" for r, amount in best_gap)
-    return f"short {missing} on the best node ({best_node_name}) for {shape.name}"
+    return f"short {missing} on the best node ({best_node_name})"
 
 
-def _why_not_eligible(shape: PodShape, nodes: Sequence[Node]) -> str:
-    if not nodes:
-        return "the cluster has no nodes"
+def node_reasons(
+    shape: PodShape, *, nodes: Sequence[Node], room: Mapping[str, Mapping[str, int]]
+) -> dict[str, int]:
+    """Per reason, the nodes the fast path's filters reject with it, as the scheduler says it."""
     reasons: dict[str, int] = {}
     for node in nodes:
-        if not node.ready:
-            reason = "not Ready"
-        elif node.unschedulable:
-            reason = "cordoned"
-        elif not all(
-            tolerates(shape.tolerations, t) for t in node.taints if t.effect in _HARD_EFFECTS
-        ):
-            reason = "untolerated taint"
-        else:
-            reason = "nodeSelector or node affinity not matched"
-        reasons[reason] = reasons.get(reason, 0) + 1
-    return ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+        why = (
+            unschedulable(shape, node)
+            or untolerated_taint(shape, node)
+            or node_affinity(shape, node)
+        )
+        found = (
+            [why]
+            if why
+            else insufficient(shape.requests, room.get(node.name, {}), pod_slot=POD_SLOT)
+        )
+        for reason in found:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
 
 
 def has_room(requests: Mapping[str, int], room: Mapping[str, int]) -> bool:

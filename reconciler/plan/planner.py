@@ -23,7 +23,6 @@ from reconciler.plan.fit import (
     Rankings,
     ShapeKey,
     charge_shape,
-    fits_group,
     free_on_nodes,
     shape_keys_of,
     with_pods_added_back,
@@ -47,9 +46,18 @@ from reconciler.plan.phases import (
     ray_worker_shapes,
     target_health,
 )
+from reconciler.plan.scheduler.board import ClusterView, Peer, view_of
+from reconciler.plan.scheduler.place import fits_cluster
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
-from reconciler.plan.sure_fit import FilterIds, Needs, RoomBounds, needs_of, surely_fits
+from reconciler.plan.sure_fit import (
+    FilterIds,
+    Needs,
+    RoomBounds,
+    needs_of,
+    provisionally_fits,
+    surely_fits,
+)
 from reconciler.plan.tracking import Owners, objects_by_group, owners_for
 from reconciler.plan.usage import Usage, cluster_usage, pods_use
 from reconciler.status.model import ClusterState, KubeObject, Pod
@@ -145,6 +153,21 @@ class _Capacity:
     bounds: dict[str, RoomBounds] = dataclasses.field(default_factory=dict)
     filter_ids: FilterIds = dataclasses.field(default_factory=FilterIds)
     reserves: dict[str, Resources] = dataclasses.field(default_factory=dict)
+    # Per cluster, its bound pods for the full simulation, and the pods this pass's choices
+    # placed there (pod-to-pod rules see them as the scheduler will).
+    views: dict[str, ClusterView] = dataclasses.field(default_factory=dict)
+    added: dict[str, list[Peer]] = dataclasses.field(default_factory=dict)
+
+    def view(self, cluster: str, *, own: Sequence[Pod] = ()) -> ClusterView:
+        """The cluster's bound pods, without the group's `own` pods there (they make way)."""
+        extra = self.added.get(cluster, ())
+        if own:
+            without = frozenset((p.namespace, p.name) for p in own)
+            return view_of(self.states[cluster], without=without, extra=extra)
+        found = self.views.get(cluster)
+        if found is None:
+            found = self.views[cluster] = view_of(self.states[cluster], extra=extra)
+        return found
 
     def reserve(self, cluster: ClusterConfig) -> Resources:
         """The cluster's reserve in milli-units, parsed once per pass."""
@@ -156,7 +179,7 @@ class _Capacity:
     def rankings_of(self, cluster: str) -> Rankings:
         found = self.rankings.get(cluster)
         if found is None:
-            found = self.rankings[cluster] = Rankings()
+            found = self.rankings[cluster] = Rankings(kube_minor=self.states[cluster].kube_minor)
         return found
 
     def bounds_of(self, cluster: str) -> RoomBounds:
@@ -174,8 +197,11 @@ class _Capacity:
         if cluster in self.bounds:
             self.bounds[cluster].room_changed()
         room = self.free[cluster]
+        self.views.pop(cluster, None)
+        added = self.added.setdefault(cluster, [])
         for shape, placement in zip(shapes, placements, strict=True):
             charge_shape(room[placement.node], shape.requests)
+            added.append(Peer(shape.namespace, shape.labels, placement.node, shape))
 
 
 def make_plan(
@@ -504,7 +530,14 @@ def _failback(
     margin = group.policy.failback_margin
     there = demand_on(demand, state.nodes)
     fit = fits_home(
-        there, home=home, nodes=state.nodes, free=free, reserve=config.reserve_milli, margin=margin
+        there,
+        home=home,
+        nodes=state.nodes,
+        free=free,
+        reserve=config.reserve_milli,
+        margin=margin,
+        view=context.capacity.view(home, own=context.pods[home].get(group.name, [])),
+        runtime_overheads=state.runtime_overheads,
     )
     detail = (
         f"fits with a {margin:.0%} margin ({len(fit.placements)} pods)"
@@ -667,7 +700,10 @@ def _placed_target(
         config = context.fleet.config.cluster(target.cluster)
         if config is None:  # candidates come from the fleet's clusters: cannot happen
             raise LookupError(f"no cluster {target.cluster} in the fleet")
-        placed = _candidate(group, demand, config, context=context, sure=False)
+        # A proven verdict only needs its placements; a provisional one the full simulation.
+        placed = _candidate(
+            group, demand, config, context=context, sure=False, exact=target.provisional
+        )
         candidates = tuple(placed if c is target else c for c in candidates)
 
 
@@ -713,9 +749,20 @@ def _candidates(group: Group, demand: Demand, *, context: _Pass) -> tuple[Candid
 
 
 def _candidate(
-    group: Group, demand: Demand, config: ClusterConfig, *, context: _Pass, sure: bool
+    group: Group,
+    demand: Demand,
+    config: ClusterConfig,
+    *,
+    context: _Pass,
+    sure: bool,
+    exact: bool = False,
 ) -> Candidate:
-    """A known cluster's verdict for the group: a sure one when `sure` and the bound allows."""
+    """A known cluster's verdict for the group: a sure one when `sure` and the bound allows.
+
+    Without `exact`, a group whose extra scores (preferences, default spreading) only the
+    full simulation reads is ranked by the fast path; its "fits" is provisional unless
+    the verdict was already proven (a sure verdict being placed).
+    """
     capacity, cluster = context.capacity, config.name
     nodes, reserve = capacity.states[cluster].nodes, capacity.reserve(config)
     # A DaemonSet's pods depend on the cluster's nodes: such a demand is the cluster's own.
@@ -729,20 +776,32 @@ def _candidate(
         if here is demand:
             context.asks[group.name] = asks
     needs, keys = asks
+    state = capacity.states[cluster]
+    view = capacity.view(cluster, own=context.pods[cluster].get(group.name, []))
     fit = None
+    # The bound reads filters node by node: a bound pod's anti-affinity is not among them.
     if sure and rankings is not None and rankings.names_unique(nodes):
-        fit = surely_fits(
-            needs, cluster=cluster, free=free, reserve=reserve, bounds=capacity.bounds_of(cluster)
-        )
+        bounds = capacity.bounds_of(cluster)
+        if not view.hazards:
+            fit = surely_fits(needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds)
+        # Pod-to-pod rules: the full simulation runs on the clusters the choice reaches.
+        if fit is None:
+            fit = provisionally_fits(
+                needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds
+            )
     if fit is None:
-        fit = fits_group(
+        fit = fits_cluster(
             here.shapes,
             cluster=cluster,
             nodes=nodes,
             free=free,
             reserve=reserve,
+            view=view,
+            runtime_overheads=state.runtime_overheads,
             rankings=rankings,
             keys=keys,
+            exact=exact,
+            proven=not sure,
         )
     if not fit.fits:
         return Candidate(cluster, fits=False, detail=fit.short)
@@ -750,6 +809,9 @@ def _candidate(
     if fit.placed:
         on = ", ".join(sorted({p.node for p in fit.placements})) or "no node"
         detail = f"fits one copy ({pods} pods on {on})"
+    elif fit.provisional:
+        detail = f"may fit one copy ({pods} pods; not simulated plugin by plugin here: "
+        detail += "the full simulation runs on the cluster chosen)"
     else:
         detail = f"fits one copy ({pods} pods; enough nodes have room for every pod, "
         detail += "not placed one by one)"
@@ -760,6 +822,7 @@ def _candidate(
         placements=fit.placements,
         headroom=headroom(fit, nodes),
         placed=fit.placed,
+        provisional=fit.provisional,
     )
 
 

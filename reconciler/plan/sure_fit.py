@@ -17,6 +17,12 @@ kind asks for, by bisect in sorted free amounts) settles most kinds. Only when t
 is under n are the nodes with room counted and the k pods that could take them. When the
 check fails, or the reserve does, the caller runs the simulation, which gives the exact
 verdict and says what is short.
+
+The argument needs each pod's filters to be fixed per node. A pod whose filters depend on
+where other pods land (pod affinity or anti-affinity, DoNotSchedule spreading, host ports)
+or whose requests depend on the cluster (a RuntimeClass overhead) switches the bound off
+for its group (`Needs.coupled`); so does, on a cluster, a bound pod's anti-affinity (the
+planner asks `ClusterView.hazards` first).
 """
 
 from __future__ import annotations
@@ -58,6 +64,10 @@ class Needs:
     kinds: tuple[tuple[int, PodShape, tuple[tuple[str, int], ...], int], ...]
     requested: Mapping[str, int]  # the sum of every pod's requests, its pod slots included
     filter_ids: FilterIds
+    # A pod whose filters depend on other pods (pod affinity or anti-affinity, DoNotSchedule
+    # spreading, host ports) or whose requests depend on the cluster (a RuntimeClass): the
+    # bound's argument, that a node with room keeps it until it is charged, fails.
+    coupled: bool = False
 
 
 def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
@@ -78,6 +88,10 @@ def needs_of(shapes: Sequence[PodShape], *, filter_ids: FilterIds) -> Needs:
         ),
         requested=requested,
         filter_ids=filter_ids,
+        coupled=any(
+            (shape.coupling is not None and shape.coupling.filters) or shape.runtime_class
+            for shape in shapes
+        ),
     )
 
 
@@ -143,7 +157,7 @@ def surely_fits(
     """
     if needs.filter_ids is not bounds.filter_ids:
         raise ValueError("the needs and the bounds number filter classes differently")
-    if needs.pods == 0:
+    if needs.pods == 0 or needs.coupled:
         return None
     ordered = bounds.amounts  # read directly: this loop runs for every candidate of a pass
     for kind, (filters, shape, asks, _) in enumerate(needs.kinds):
@@ -166,6 +180,44 @@ def surely_fits(
     if any(total.get(resource, 0) < kept for resource, kept in reserve.items()):
         return None  # the simulation words it
     return FitResult(cluster=cluster, fits=True, free_after=total, placed=False)
+
+
+def provisionally_fits(
+    needs: Needs,
+    *,
+    cluster: str,
+    free: Mapping[str, Mapping[str, int]],
+    reserve: Resources,
+    bounds: RoomBounds,
+) -> FitResult | None:
+    """For a coupled group (no sure bound): a provisional "fits" when nothing cheap rules it
+    out, so that the planner simulates only the clusters it would choose; None: simulate.
+
+    Checked: the cluster's free total covers the group and keeps the reserve, and each kind
+    of pod has a node that passes its node filters with room. The verdict is not a proof:
+    the planner runs the full simulation on a provisional target before choosing it
+    (plan/planner.py, _placed_target), and says so for the others.
+    """
+    if needs.filter_ids is not bounds.filter_ids:
+        raise ValueError("the needs and the bounds number filter classes differently")
+    if needs.pods == 0 or not needs.coupled:
+        return None
+    for filters, shape, _, _ in needs.kinds:
+        if not any(
+            has_room(shape.requests, free.get(bounds.nodes[index].name, {}))
+            for index in bounds.nodes_passing(filters, shape)
+        ):
+            return None
+    if bounds.total is None:
+        bounds.total = total_free(bounds.nodes, free)
+    total = dict(bounds.total)
+    for resource, amount in needs.requested.items():
+        total[resource] = total.get(resource, 0) - amount
+    if any(amount < 0 for amount in total.values()) or any(
+        total.get(resource, 0) < kept for resource, kept in reserve.items()
+    ):
+        return None
+    return FitResult(cluster=cluster, fits=True, free_after=total, placed=False, provisional=True)
 
 
 def _enough_nodes_counted(

@@ -16,7 +16,7 @@ import yaml
 
 from reconciler.core.errors import UsageError
 from reconciler.status.kube_connect import api_client_for, close_client
-from reconciler.status.live import ListReader, dict_page
+from reconciler.status.live import ListReader, dict_page, server_minor
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -46,6 +46,7 @@ def dump_snapshot(
             clock=time.monotonic,
         )
         items = reader.read_all()
+        minor = server_minor(api, timeout=timeout)
     finally:
         close_client(api)
     for item in items:
@@ -53,7 +54,16 @@ def dump_snapshot(
         if isinstance(metadata, dict):
             # kubectl leaves these out of `get -o yaml` too; they are most of a pod's bytes.
             metadata.pop("managedFields", None)
-    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
+    document: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    }
+    if minor is not None:
+        # Not in kubectl's output: the planner's score formulas follow the cluster's version.
+        document["serverVersion"] = {"major": "1", "minor": str(minor)}
+    document["items"] = items
+    return document
 
 
 def write_snapshot(data: dict[str, Any], *, directory: Path, cluster: str) -> Path:

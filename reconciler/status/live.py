@@ -29,7 +29,13 @@ from reconciler.status.kube_connect import ConnectError, api_client_for, close_c
 from reconciler.status.kube_faults import ReadError, describe_fault
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_wire
-from reconciler.status.wire import WireError, WireObject, decode_dict_list, decode_list
+from reconciler.status.wire import (
+    RAY_KINDS,
+    WireError,
+    WireObject,
+    decode_dict_list,
+    decode_list,
+)
 
 PAGE_SIZE = 500
 BACKOFF_SECONDS = 0.5  # first retry after 0.5s, then 1s, 2s, ...
@@ -79,6 +85,16 @@ RESOURCES = (
     Resource("RayService", "ray.io/v1", "rayservices", optional=True),
     Resource("RayCluster", "ray.io/v1", "rayclusters", optional=True),
     Resource("RayJob", "ray.io/v1", "rayjobs", optional=True),
+    # For the scheduler simulation: namespaces' labels and RuntimeClass overheads.
+    Resource("Namespace", "v1", "namespaces", "list_namespace", optional=True, newer_rbac=True),
+    Resource(
+        "RuntimeClass",
+        "node.k8s.io/v1",
+        "runtimeclasses",
+        "list_runtime_class",
+        optional=True,
+        newer_rbac=True,
+    ),
 )
 
 
@@ -179,6 +195,7 @@ def read_cluster(
             clock=clock,
         )
         objects = reader.read_all()
+        kube_minor = server_minor(api, timeout=timeout)
     except ReadError as error:
         return ClusterState.unknown(cluster.name, error.reason)
     except Exception as error:
@@ -188,15 +205,39 @@ def read_cluster(
         close_client(api)
     with collector_paused():
         state = cluster_state_from_wire(objects, cluster=cluster.name, read_at=read_at)
-    if state.known and reader.not_served:
-        state = dataclasses.replace(state, unserved_kinds=frozenset(reader.not_served))
+    unserved = frozenset(reader.not_served) & RAY_KINDS  # what a group may need to run
+    if state.known and unserved:
+        state = dataclasses.replace(state, unserved_kinds=unserved)
     if state.known and reader.forbidden:
         notes = tuple(
             f"{plural}: forbidden to the reader's role, not read (re-apply deploy/rbac-reader.yaml)"
             for plural in sorted(reader.forbidden)
         )
         state = dataclasses.replace(state, skipped=state.skipped + notes)
+    if state.known:
+        state = dataclasses.replace(state, kube_minor=kube_minor)
     return state
+
+
+def server_minor(api: client.ApiClient, *, timeout: float) -> int | None:
+    """The server's Kubernetes minor version from /version ("1.29+" reads 29); None when
+    it cannot be read: the planner then scores with the current formulas."""
+    try:
+        info = client.VersionApi(api).get_code(_request_timeout=(timeout, timeout))
+    except Exception as error:  # the version only picks a score formula: never fatal
+        log.debug("reading /version failed", exc_info=error)
+        return None
+    return minor_of(str(getattr(info, "minor", "") or ""))
+
+
+def minor_of(text: str) -> int | None:
+    """The leading number of a version's minor field ("29+" → 29), or None."""
+    digits = ""
+    for char in text:
+        if not char.isdigit():
+            break
+        digits += char
+    return int(digits) if digits else None
 
 
 def wire_page(body: bytes, resource: Resource) -> tuple[list[WireObject], str]:
@@ -354,6 +395,7 @@ _API_GROUPS: dict[str, Callable[[client.ApiClient], Any]] = {
     "apps/v1": client.AppsV1Api,
     "batch/v1": client.BatchV1Api,
     "autoscaling/v2": client.AutoscalingV2Api,
+    "node.k8s.io/v1": client.NodeV1Api,
 }
 
 

@@ -119,6 +119,11 @@ class ClusterState:
     # Kinds of the optional APIs (KubeRay's) that the cluster does not serve: a group that
     # needs one of them can neither be judged there nor be moved there.
     unserved_kinds: frozenset[str] = frozenset()
+    # Namespaces' labels, for pod affinity terms with a namespaceSelector (empty: not read).
+    namespace_labels: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    kube_minor: int | None = None  # the server's Kubernetes minor version (/version), if known
+    # RuntimeClass name -> overhead.podFixed, for pods that name a runtimeClassName.
+    runtime_overheads: Mapping[str, Resources] = dataclasses.field(default_factory=dict)
 
     @staticmethod
     def unknown(name: str, reason: str) -> ClusterState:

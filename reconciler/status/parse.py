@@ -42,12 +42,19 @@ def cluster_state_from_wire(
     pods: list[Pod] = []
     kube_objects: list[KubeObject] = []
     skipped: list[str] = []
+    namespace_labels: dict[str, dict[str, str]] = {}
+    overheads: dict[str, dict[str, int]] = {}
     for item in objects:
         if isinstance(item, wire.Unreadable):
             skipped.append(item.reason)
             continue
         try:
-            if isinstance(item, wire.Pod):
+            if isinstance(item, wire.Object) and item.kind == "Namespace":
+                namespace_labels[_required_name(item.metadata)] = item.metadata.labels or {}
+            elif isinstance(item, wire.Object) and item.kind == "RuntimeClass":
+                fixed = item.overhead.podFixed if item.overhead else None
+                overheads[_required_name(item.metadata)] = resources_to_milli(fixed or {})
+            elif isinstance(item, wire.Pod):
                 pods.append(pod_from(item))
             elif isinstance(item, wire.Node):
                 nodes.append(node_from(item))
@@ -66,6 +73,8 @@ def cluster_state_from_wire(
         objects=tuple(kube_objects),
         read_at=read_at,
         skipped=tuple(skipped + unseen),
+        namespace_labels=namespace_labels,
+        runtime_overheads=overheads,
     )
 
 
@@ -132,7 +141,7 @@ def pod_from(item: wire.Pod) -> Pod:
         namespace=namespace,
         name=name,
         uid=metadata.uid or "",
-        shape=_shape_of(item.spec, name=f"{namespace}/{name}"),
+        shape=_shape_of(item.spec, name=f"{namespace}/{name}", namespace=namespace),
         node=item.spec.nodeName or "",
         phase=item.status.phase or "Pending",
         conditions=conditions_from(item.status.conditions, only=POD_CONDITIONS_READ),
@@ -186,7 +195,7 @@ _SHAPES: dict[bytes, PodShape] = {}
 _SHAPES_LIMIT = 4096
 
 
-def _shape_of(spec: wire.PodSpec, *, name: str) -> PodShape:
+def _shape_of(spec: wire.PodSpec, *, name: str, namespace: str) -> PodShape:
     """shape_from_pod_spec, computed once per distinct template rather than once per pod.
 
     Replicas share their requests and constraints, and parsing the same quantities again
@@ -208,6 +217,8 @@ def _shape_of(spec: wire.PodSpec, *, name: str) -> PodShape:
         tolerations=shape.tolerations,
         node_selector=dict(shape.node_selector),
         required_affinity=shape.required_affinity,
+        namespace=namespace,
+        coupling=shape.coupling,
     )
 
 

@@ -6,6 +6,7 @@ its lists; YAML goes through plain dicts first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,9 +15,10 @@ from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError
 from reconciler.core.progress import CLUSTERS_READ, Progress, no_progress
 from reconciler.core.yaml_files import load_yaml_documents, read_utf8_bytes
+from reconciler.status.live import minor_of
 from reconciler.status.model import ClusterState
 from reconciler.status.parse import cluster_state_from_items, cluster_state_from_wire
-from reconciler.status.wire import WireError, decode_document
+from reconciler.status.wire import WireError, decode_snapshot
 
 SNAPSHOT_BYTES_LIMIT = 2 * 1024 * 1024 * 1024  # snapshots of big clusters are large, not infinite
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -52,8 +54,12 @@ def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:
     except InputError as error:
         return ClusterState.unknown(cluster, f"snapshot unreadable: {error.problem}")
     items: list[Mapping[str, object]] = []
+    minor = ""
     for document in documents:
         if isinstance(document, Mapping) and document.get("kind") == "List":
+            version = document.get("serverVersion")
+            if isinstance(version, Mapping):
+                minor = str(version.get("minor") or "")
             found = document.get("items")
             if not isinstance(found, list):
                 return ClusterState.unknown(cluster, f"snapshot {path.name}: items is not a list")
@@ -62,7 +68,14 @@ def read_snapshot(directory: Path, *, cluster: str) -> ClusterState:
             items.append(document)
         else:
             return ClusterState.unknown(cluster, f"snapshot {path.name}: not a kind: List document")
-    return cluster_state_from_items(items, cluster=cluster, read_at=read_at)
+    state = cluster_state_from_items(items, cluster=cluster, read_at=read_at)
+    return _versioned(state, minor)
+
+
+def _versioned(state: ClusterState, minor: str) -> ClusterState:
+    """The state with the Kubernetes minor version its snapshot kept, when it kept one."""
+    found = minor_of(minor)
+    return dataclasses.replace(state, kube_minor=found) if state.known and found else state
 
 
 def _read_json(path: Path, *, cluster: str, read_at: dt.datetime) -> ClusterState:
@@ -71,7 +84,7 @@ def _read_json(path: Path, *, cluster: str, read_at: dt.datetime) -> ClusterStat
     except InputError as error:
         return ClusterState.unknown(cluster, f"snapshot unreadable: {error.problem}")
     try:
-        objects = decode_document(text)
+        objects, minor = decode_snapshot(text)
     except WireError as error:
         return ClusterState.unknown(cluster, f"snapshot {path.name}: {error}")
-    return cluster_state_from_wire(objects, cluster=cluster, read_at=read_at)
+    return _versioned(cluster_state_from_wire(objects, cluster=cluster, read_at=read_at), minor)

@@ -26,6 +26,8 @@ RAY_KINDS = frozenset({"RayService", "RayCluster", "RayJob"})
 SCALER_KINDS = frozenset({"HorizontalPodAutoscaler"})
 # The GitOps engines' marks on what they apply (see plan/membership.py).
 ARGOCD_TRACKING_ID = "argocd.argoproj.io/tracking-id"
+# Read for the scheduler simulation: namespaces' labels (namespaceSelector), overheads.
+SCHEDULING_KINDS = frozenset({"Namespace", "RuntimeClass"})
 
 Quantity = str | int | float
 Amounts = dict[str, Quantity]
@@ -98,10 +100,18 @@ class ResourceRequirements(Wire):
     limits: Amounts | None = None
 
 
+class ContainerPort(Wire):
+    containerPort: int | None = None
+    hostPort: int | None = None
+    hostIP: str | None = None
+    protocol: str | None = None
+
+
 class Container(Wire):
     name: str | None = None
     resources: ResourceRequirements | None = None
     restartPolicy: str | None = None
+    ports: list[ContainerPort] | None = None  # NodePorts reads the hostPorts
 
 
 class Toleration(Wire):
@@ -119,6 +129,7 @@ class NodeSelectorRequirement(Wire):
 
 class NodeSelectorTerm(Wire):
     matchExpressions: list[NodeSelectorRequirement] | None = None
+    matchFields: list[NodeSelectorRequirement] | None = None
 
 
 class NodeSelector(Wire):
@@ -129,10 +140,35 @@ class NodeAffinity(Wire):
     requiredDuringSchedulingIgnoredDuringExecution: NodeSelector | None = None
 
 
+class LabelSelector(Wire):
+    matchLabels: dict[str, str] | None = None
+    matchExpressions: list[NodeSelectorRequirement] | None = None
+
+
+class PodAffinityTerm(Wire):
+    labelSelector: LabelSelector | None = None
+    namespaces: list[str] | None = None
+    namespaceSelector: LabelSelector | None = None
+    topologyKey: str | None = None
+
+
+class WeightedPodAffinityTerm(Wire):
+    weight: int | None = None
+    podAffinityTerm: PodAffinityTerm | None = None
+
+
+class PodAffinity(Wire):
+    requiredDuringSchedulingIgnoredDuringExecution: list[PodAffinityTerm] | None = None
+    preferredDuringSchedulingIgnoredDuringExecution: list[WeightedPodAffinityTerm] | None = None
+
+
 class Affinity(Wire):
-    """Only the required node affinity: the preferred terms and pod (anti-)affinity are not read."""
+    """Required node affinity, and pod (anti-)affinity: a bound pod's terms act on the pods
+    scheduled after it (its anti-affinity keeps them away, its preferences draw them)."""
 
     nodeAffinity: NodeAffinity | None = None
+    podAffinity: PodAffinity | None = None
+    podAntiAffinity: PodAffinity | None = None
 
 
 class PodSpec(Wire):
@@ -171,12 +207,18 @@ class ObjectStatus(Wire):
     desiredWorkerReplicas: int | None = None  # RayCluster: worker pods the autoscaler wants
 
 
+class Overhead(Wire):
+    podFixed: Amounts | None = None
+
+
 class Object(Wire):
-    """An owner (ReplicaSet, Job, ...) or a KubeRay object: identity, owners and conditions."""
+    """An owner (ReplicaSet, Job, ...), a KubeRay object, a Namespace (its labels) or a
+    RuntimeClass (its overhead): identity, owners and conditions."""
 
     kind: str | None = None
     metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     status: ObjectStatus = msgspec.field(default_factory=ObjectStatus)
+    overhead: Overhead | None = None  # RuntimeClass
 
 
 class DeploymentSpec(Wire):
@@ -219,12 +261,19 @@ class ListMeta(Wire):
     continue_: str | None = msgspec.field(default=None, name="continue")  # a Python keyword
 
 
+class ServerVersion(Wire):
+    major: str | None = None
+    minor: str | None = None
+
+
 class ObjectList(Wire, Generic[T]):
     """A list response (`PodList`, ...) or a `kind: List` snapshot document."""
 
     kind: Any = None
     items: list[T] | None = None
     metadata: ListMeta | None = None
+    # Snapshots written by `snapshot` keep the server's /version here.
+    serverVersion: ServerVersion | None = None
 
 
 class WireError(ClusterReadError):
@@ -243,7 +292,7 @@ def wire_type(kind: object) -> type[Node | Pod | Object] | None:
         return Deployment
     if kind in SCALER_KINDS:
         return HorizontalPodAutoscaler
-    if kind in OWNER_KINDS or kind in RAY_KINDS:
+    if kind in OWNER_KINDS or kind in RAY_KINDS or kind in SCHEDULING_KINDS:
         return Object
     return None
 
@@ -309,6 +358,11 @@ def decode_dict_list(body: bytes) -> tuple[list[Any], str]:
 
 def decode_document(text: str | bytes) -> list[WireObject]:
     """A JSON snapshot (a `kind: List` document or one object) → the objects the planner reads."""
+    return decode_snapshot(text)[0]
+
+
+def decode_snapshot(text: str | bytes) -> tuple[list[WireObject], str]:
+    """decode_document, and the minor field of the document's serverVersion ('' if absent)."""
     try:
         document = _RAW.decode(text)
     except msgspec.ValidationError:
@@ -337,7 +391,8 @@ def decode_document(text: str | bytes) -> list[WireObject]:
         cls = wire_type(kind)
         if cls is not None:
             objects.append(_decode_item(raw, cls=cls, kind=str(kind)))
-    return objects
+    version = document.serverVersion
+    return objects, (version.minor or "") if version is not None else ""
 
 
 # kubectl and the API server write "kind" first, or right after "apiVersion".

@@ -15,6 +15,8 @@ from reconciler.workloads.fields import (
     mapping_at,
     numbered,
     pod_shape,
+    selector_at,
+    template_labels_at,
     template_spec_at,
 )
 from reconciler.workloads.shapes import Toleration
@@ -28,7 +30,15 @@ def replicated_demand(manifest: Mapping[str, Any], *, workload: Workload) -> Wor
     replicas = count_at(spec, "replicas", path="spec", default=1)
     pod_spec, pod_path = template_spec_at(spec, path="spec")
     # Parse the template even for zero replicas: a bad manifest is bad at any scale.
-    shape = pod_shape(pod_spec, path=pod_path, name=f"{workload.label} replica 1")
+    # The controller's selector is what the system default spreading counts.
+    shape = pod_shape(
+        pod_spec,
+        path=pod_path,
+        name=f"{workload.label} replica 1",
+        namespace=workload.namespace,
+        labels=template_labels_at(spec, path="spec"),
+        default_spread=selector_at(spec, "selector", path="spec") if replicas > 1 else None,
+    )
     shapes = numbered(shape, prefix=f"{workload.label} replica", count=replicas)
     stateful = claims_volumes(pod_spec, path=pod_path)
     if workload.kind == "StatefulSet":

@@ -13,6 +13,7 @@ from reconciler.workloads.fields import (
     mapping_at,
     numbered,
     pod_shape,
+    template_labels_at,
     template_spec_at,
 )
 
@@ -29,7 +30,13 @@ def job_demand(manifest: Mapping[str, Any], *, workload: Workload) -> WorkloadDe
     completions = count_at(spec, "completions", path="spec", default=parallelism)
     suspended = flag_at(spec, "suspend", path="spec")
     pod_spec, pod_path = template_spec_at(spec, path="spec")
-    shape = pod_shape(pod_spec, path=pod_path, name=f"{workload.label} pod 1")
+    shape = pod_shape(
+        pod_spec,
+        path=pod_path,
+        name=f"{workload.label} pod 1",
+        namespace=workload.namespace,
+        labels={**template_labels_at(spec, path="spec"), "job-name": workload.name},
+    )
     count = 0 if suspended else min(parallelism, completions)
     return workload.demand(
         numbered(shape, prefix=f"{workload.label} pod", count=count),

@@ -14,7 +14,15 @@ API_VERSIONS = frozenset({"v1"})
 def pod_demand(manifest: Mapping[str, Any], *, workload: Workload) -> WorkloadDemand:
     """One shape, named "<namespace>/<name>"."""
     spec = mapping_at(manifest, "spec", path="", required=True)
-    shape = pod_shape(spec, path="spec", name=workload.label)
+    metadata = mapping_at(manifest, "metadata", path="")
+    labels = mapping_at(metadata, "labels", path="metadata")
+    shape = pod_shape(
+        spec,
+        path="spec",
+        name=workload.label,
+        namespace=workload.namespace,
+        labels={str(k): str(v) for k, v in labels.items()},
+    )
     return workload.demand((shape,), stateful=claims_volumes(spec, path="spec"))
 
 

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.workloads.demand import WorkloadError
+from reconciler.workloads.pod_constraints import ConstraintError, selector_of
 from reconciler.workloads.pod_spec import PodSpecError, shape_from_pod_spec
-from reconciler.workloads.shapes import PodShape
+from reconciler.workloads.shapes import LabelSelector, PodShape
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -94,6 +95,9 @@ def pod_shape(
     name: str,
     extra_containers: Sequence[Mapping[str, Any]] = (),
     extra_init_containers: Sequence[Mapping[str, Any]] = (),
+    namespace: str = "",
+    labels: Mapping[str, str] | None = None,
+    default_spread: LabelSelector | None = None,
 ) -> PodShape:
     """shape_from_pod_spec, with its errors re-raised at their full path in the manifest."""
     try:
@@ -102,6 +106,9 @@ def pod_shape(
             name=name,
             extra_containers=extra_containers,
             extra_init_containers=extra_init_containers,
+            namespace=namespace,
+            labels=labels,
+            default_spread=default_spread,
         )
     except PodSpecError as error:
         raise WorkloadError(join(path, error.field), error.message) from None
@@ -124,3 +131,19 @@ def _kind_of(value: object) -> str:
     if isinstance(value, str):
         return f"the string {value!r}"
     return type(value).__name__
+
+
+def template_labels_at(parent: Mapping[str, Any], *, path: str) -> dict[str, str]:
+    """The labels of parent's pod `template` (what its pods carry), as strings."""
+    template = mapping_at(parent, "template", path=path)
+    metadata = mapping_at(template, "metadata", path=join(path, "template"))
+    labels = mapping_at(metadata, "labels", path=join(path, "template.metadata"))
+    return {str(key): str(value) for key, value in labels.items()}
+
+
+def selector_at(parent: Mapping[str, Any], key: str, *, path: str) -> LabelSelector | None:
+    """parent[key] as a label selector (a controller's spec.selector); absent → None."""
+    try:
+        return selector_of(parent.get(key), join(path, key))
+    except ConstraintError as error:
+        raise WorkloadError(error.field, error.message) from None

@@ -6,7 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.core.quantity import QuantityError, to_milli
-from reconciler.workloads.shapes import PodShape, Requirement, Toleration
+from reconciler.workloads.pod_constraints import (
+    ConstraintError,
+    coupling_of,
+    node_terms_of,
+    preferred_node_affinity_of,
+)
+from reconciler.workloads.shapes import LabelSelector, PodShape, Requirement, Toleration
 
 
 class PodSpecError(QuantityError):
@@ -83,11 +89,25 @@ def shape_from_pod_spec(
     name: str,
     extra_containers: Sequence[Mapping[str, Any]] = (),
     extra_init_containers: Sequence[Mapping[str, Any]] = (),
+    namespace: str = "",
+    labels: Mapping[str, str] | None = None,
+    default_spread: LabelSelector | None = None,
 ) -> PodShape:
-    """Build the PodShape of a pod spec; raise PodSpecError (a QuantityError) for bad input."""
+    """Build the PodShape of a pod spec; raise PodSpecError (a QuantityError) for bad input.
+
+    `namespace` and `labels` are the pod's as it will be created; `default_spread` the
+    selector of its controller (see PodShape).
+    """
     node_selector = spec.get("nodeSelector") or {}
     if not isinstance(node_selector, Mapping):
         raise PodSpecError("nodeSelector", "must be a mapping")
+    try:
+        coupling = coupling_of(spec)
+        preferred = preferred_node_affinity_of(spec)
+        required = required_affinity_of(spec.get("affinity"))
+    except ConstraintError as error:
+        raise PodSpecError(error.field, error.message) from None
+    runtime_class = spec.get("runtimeClassName")
     return PodShape(
         name=name,
         requests=effective_requests(
@@ -97,7 +117,14 @@ def shape_from_pod_spec(
         ),
         tolerations=tolerations_of(spec.get("tolerations")),
         node_selector={str(k): str(v) for k, v in node_selector.items()},
-        required_affinity=required_affinity_of(spec.get("affinity")),
+        required_affinity=required,
+        namespace=namespace,
+        labels=dict(labels or {}),
+        coupling=coupling,
+        preferred_node_affinity=preferred,
+        default_spread=default_spread,
+        # The RuntimeClass admission sets the overhead only where the spec has none.
+        runtime_class=str(runtime_class) if runtime_class and spec.get("overhead") is None else "",
     )
 
 
@@ -124,18 +151,8 @@ def required_affinity_of(raw: object) -> tuple[tuple[Requirement, ...], ...]:
     required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
     if not isinstance(required, Mapping):
         return ()
-    terms = []
-    for term in _mappings(required.get("nodeSelectorTerms"), "nodeSelectorTerms"):
-        requirements = tuple(
-            Requirement(
-                key=str(expr.get("key") or ""),
-                operator=str(expr.get("operator") or "In"),
-                values=tuple(str(v) for v in (expr.get("values") or ())),
-            )
-            for expr in _mappings(term.get("matchExpressions"), "matchExpressions")
-        )
-        terms.append(requirements)
-    return tuple(terms)
+    field = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    return node_terms_of(required.get("nodeSelectorTerms"), f"{field}.nodeSelectorTerms")
 
 
 def _mappings(raw: object, field: str) -> Iterable[Mapping[str, Any]]:

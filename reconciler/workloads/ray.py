@@ -20,6 +20,7 @@ from reconciler.workloads.fields import (
     mapping_at,
     numbered,
     pod_shape,
+    template_labels_at,
     template_spec_at,
     text_at,
 )
@@ -55,7 +56,9 @@ _SUBMISSION_MODES = frozenset({"K8sJobMode", "HTTPMode", "InteractiveMode", "Sid
 def ray_cluster_demand(manifest: Mapping[str, Any], *, workload: Workload) -> WorkloadDemand:
     """The head, then every worker group's pods."""
     spec = mapping_at(manifest, "spec", path="", required=True)
-    shapes, stateful = cluster_pods(spec, path="spec", label=workload.label)
+    shapes, stateful = cluster_pods(
+        spec, path="spec", label=workload.label, cluster=workload.name, namespace=workload.namespace
+    )
     return workload.demand(shapes, stateful=stateful)
 
 
@@ -67,7 +70,13 @@ def ray_service_demand(manifest: Mapping[str, Any], *, workload: Workload) -> Wo
     """
     spec = mapping_at(manifest, "spec", path="", required=True)
     config = mapping_at(spec, "rayClusterConfig", path="spec", required=True)
-    shapes, stateful = cluster_pods(config, path="spec.rayClusterConfig", label=workload.label)
+    shapes, stateful = cluster_pods(
+        config,
+        path="spec.rayClusterConfig",
+        label=workload.label,
+        cluster=generated_name(workload.name),
+        namespace=workload.namespace,
+    )
     if flag_at(spec, "suspend", path="spec"):
         shapes = ()
     return workload.demand(shapes, stateful=stateful)
@@ -92,7 +101,12 @@ def ray_job_demand(manifest: Mapping[str, Any], *, workload: Workload) -> Worklo
     cluster = mapping_at(spec, "rayClusterSpec", path="spec", required=True)
     head_extras = (DEFAULT_SUBMITTER,) if mode == "SidecarMode" else ()
     shapes, stateful = cluster_pods(
-        cluster, path="spec.rayClusterSpec", label=workload.label, head_extras=head_extras
+        cluster,
+        path="spec.rayClusterSpec",
+        label=workload.label,
+        head_extras=head_extras,
+        cluster=generated_name(workload.name),
+        namespace=workload.namespace,
     )
     if mode == "K8sJobMode":
         submitter, claims = _submitter(spec, label=workload.label)
@@ -101,20 +115,65 @@ def ray_job_demand(manifest: Mapping[str, Any], *, workload: Workload) -> Worklo
     return workload.demand(() if suspended else shapes, stateful=stateful)
 
 
+def generated_name(owner: str) -> str:
+    """The name of a RayCluster KubeRay makes for a RayService or RayJob: "<owner>-" and five
+    random characters, unknown until it exists; the stand-in matches no real value."""
+    return f"{owner}-?????"
+
+
+def ray_labels(
+    template: Mapping[str, str], *, cluster: str, node_type: str, group: str
+) -> dict[str, str]:
+    """A Ray pod's labels as KubeRay creates it: its own, then the template's, which may not
+    change ray.io/cluster, ray.io/node-type or ray.io/group (labelPod in
+    ray-operator/controllers/ray/common/pod.go)."""
+    labels = {
+        "ray.io/is-ray-node": "yes",
+        "ray.io/cluster": cluster,
+        "ray.io/node-type": node_type,
+        "ray.io/group": group,
+        "ray.io/identifier": f"{cluster}-{node_type}"[:63],
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+    for key, value in template.items():
+        if key not in {"ray.io/cluster", "ray.io/node-type", "ray.io/group"}:
+            labels[key] = value
+    return labels
+
+
 def cluster_pods(
     spec: Mapping[str, Any],
     *,
     path: str,
     label: str,
     head_extras: tuple[Mapping[str, Any], ...] = (),
+    cluster: str = "",
+    namespace: str = "",
 ) -> tuple[tuple[PodShape, ...], bool]:
-    """The pod shapes of one RayCluster spec in creation order, and whether they mount PVCs."""
+    """The pod shapes of one RayCluster spec in creation order, and whether they mount PVCs.
+
+    `cluster` is the RayCluster's name, which KubeRay puts in every pod's labels.
+    """
     head_group = mapping_at(spec, "headGroupSpec", path=path, required=True)
     head_spec, head_path = template_spec_at(head_group, path=join(path, "headGroupSpec"))
     if flag_at(spec, "enableInTreeAutoscaling", path=path):
         head_extras = (*head_extras, _autoscaler(spec, path=path))
+    head_labels = ray_labels(
+        template_labels_at(head_group, path=join(path, "headGroupSpec")),
+        cluster=cluster,
+        node_type="head",
+        group="headgroup",
+    )
     shapes = [
-        pod_shape(head_spec, path=head_path, name=f"{label} head", extra_containers=head_extras)
+        pod_shape(
+            head_spec,
+            path=head_path,
+            name=f"{label} head",
+            extra_containers=head_extras,
+            namespace=namespace,
+            labels=head_labels,
+        )
     ]
     stateful = claims_volumes(head_spec, path=head_path)
     groups_path = join(path, "workerGroupSpecs")
@@ -128,6 +187,13 @@ def cluster_pods(
             path=worker_path,
             name=f"{prefix} 1",
             extra_init_containers=(WAIT_GCS_READY,),
+            namespace=namespace,
+            labels=ray_labels(
+                template_labels_at(group, path=group_path),
+                cluster=cluster,
+                node_type="worker",
+                group=group_name,
+            ),
         )
         stateful = stateful or claims_volumes(worker_spec, path=worker_path)
         pods = desired_workers(group, path=group_path) * count_at(

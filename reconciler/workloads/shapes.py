@@ -31,6 +31,71 @@ class Requirement:
     key: str
     operator: str
     values: tuple[str, ...] = ()
+    # A matchFields requirement: `key` names a node field (only metadata.name exists).
+    on_field: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelSelector:
+    """A label selector (matchLabels folded into `requirements` as In); empty matches all."""
+
+    requirements: tuple[Requirement, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class PodTerm:
+    """A pod (anti-)affinity term; `selector` None matches no pod, as in kube.
+
+    `namespaces` and `namespace_selector` both unset mean the pod's own namespace.
+    `weight` is set for preferred terms only.
+    """
+
+    topology_key: str
+    selector: LabelSelector | None = None
+    namespaces: tuple[str, ...] = ()
+    namespace_selector: LabelSelector | None = None
+    weight: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SpreadConstraint:
+    """A topologySpreadConstraint, with kube's defaults for the fields newer than 1.20."""
+
+    max_skew: int
+    topology_key: str
+    when_unsatisfiable: str = "DoNotSchedule"
+    selector: LabelSelector | None = None
+    min_domains: int = 1
+    node_affinity_policy: str = "Honor"
+    node_taints_policy: str = "Ignore"
+    match_label_keys: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class HostPort:
+    """A container port bound on the node (hostPort), with its protocol and host IP."""
+
+    port: int
+    protocol: str = "TCP"
+    ip: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PodCoupling:
+    """What ties a pod's placement to other pods: pod (anti-)affinity, spreading, host ports."""
+
+    affinity: tuple[PodTerm, ...] = ()
+    anti_affinity: tuple[PodTerm, ...] = ()
+    preferred_affinity: tuple[PodTerm, ...] = ()
+    preferred_anti_affinity: tuple[PodTerm, ...] = ()
+    spread: tuple[SpreadConstraint, ...] = ()
+    host_ports: tuple[HostPort, ...] = ()
+
+    @property
+    def filters(self) -> bool:
+        """Whether any required rule couples this pod to others (sure_fit's bound must not hold)."""
+        hard_spread = any(c.when_unsatisfiable == "DoNotSchedule" for c in self.spread)
+        return bool(self.affinity or self.anti_affinity or self.host_ports or hard_spread)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +115,25 @@ class PodShape:
     # A pod bound to one node before scheduling (a DaemonSet's pod, like spec.nodeName):
     # only that node can take it. "" lets the scheduler choose.
     node_name: str = ""
+    # Added for the full scheduler simulation (plan/scheduler/); defaults keep the fast path.
+    namespace: str = ""
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    coupling: PodCoupling | None = None
+    preferred_node_affinity: tuple[tuple[int, tuple[Requirement, ...]], ...] = ()
+    # The selector of the controller that owns the pod (ReplicaSet, StatefulSet): what the
+    # system default topology spreading counts (PodTopologySpread scoring).
+    default_spread: LabelSelector | None = None
+    runtime_class: str = ""  # set only when the spec has no overhead of its own
+
+    @property
+    def scored_alone(self) -> bool:
+        """Whether the fast path ranks this pod exactly: only resources, taints, selectors."""
+        return (
+            self.coupling is None
+            and not self.preferred_node_affinity
+            and self.default_spread is None
+            and not self.runtime_class
+        )
 
     def renamed(self, name: str) -> PodShape:
         """The same pod under another name (dataclasses.replace, without its cost per copy:
@@ -61,4 +145,10 @@ class PodShape:
             node_selector=self.node_selector,
             required_affinity=self.required_affinity,
             node_name=self.node_name,
+            namespace=self.namespace,
+            labels=self.labels,
+            coupling=self.coupling,
+            preferred_node_affinity=self.preferred_node_affinity,
+            default_spread=self.default_spread,
+            runtime_class=self.runtime_class,
         )

@@ -162,7 +162,8 @@ def test_untolerated_taint_is_named_when_no_node_accepts_the_pod() -> None:
     result = fit([shape("default/p")], [node("n1", taints=[Taint("dedicated", "ml")])])
     assert not result.fits
     assert "no node accepts default/p" in result.short
-    assert "1 untolerated taint" in result.short
+    # TaintToleration's reason (plugins/tainttoleration/taint_toleration.go).
+    assert "1 node(s) had untolerated taint {dedicated: ml}" in result.short
 
 
 # ---- nodeSelector and required node affinity -------------------------------------------
@@ -176,7 +177,7 @@ def test_node_selector_must_match_every_label() -> None:
     assert not eligible(shape(node_selector={"gpu": "yes"}), labelled)
     result = fit([shape(node_selector={"zone": "b"})], [labelled])
     assert not result.fits
-    assert "nodeSelector or node affinity not matched" in result.short
+    assert "1 node(s) didn't match Pod's node affinity/selector" in result.short
 
 
 LABELS = {"zone": "a", "cores": "16"}
@@ -231,8 +232,9 @@ def test_affinity_terms_are_ored_and_requirements_anded() -> None:
 def test_not_ready_and_cordoned_nodes_take_nothing() -> None:
     result = fit([shape()], [node("a", ready=False), node("b", unschedulable=True)])
     assert not result.fits
-    assert "1 cordoned" in result.short
-    assert "1 not Ready" in result.short
+    # NodeUnschedulable's reason; a node that is not Ready carries the not-ready taint.
+    assert "1 node(s) were unschedulable" in result.short
+    assert "1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }" in result.short
     assert fit([shape()], [node("a", ready=False), node("b")]).placements[0].node == "b"
 
 
@@ -240,7 +242,10 @@ def test_gpu_pod_needs_a_node_with_the_extended_resource() -> None:
     gpu_pod = shape("default/trainer", cpu="4", memory="16Gi", gpu="1")
     without = fit([gpu_pod], [node("cpu-only", cpu="64", memory="256Gi")])
     assert not without.fits
-    assert without.short == "short 1 nvidia.com/gpu on the best node (cpu-only) for default/trainer"
+    assert without.short == (
+        "short 1 nvidia.com/gpu on the best node (cpu-only) for default/trainer; "
+        "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
+    )
     with_gpu = fit([gpu_pod], [node("cpu-only", cpu="64"), node("gpu-1", gpu="1")])
     assert with_gpu.fits
     assert with_gpu.placements[0].node == "gpu-1"
@@ -258,7 +263,10 @@ def test_pod_count_is_a_resource_too() -> None:
     bound = [pod("a", node="n1", cpu="100m"), pod("b", node="n1", cpu="100m")]
     result = fit([shape(cpu="100m")], [full], bound)
     assert not result.fits
-    assert result.short == "short 1 pod slot(s) on the best node (n1) for default/p"
+    assert result.short == (
+        "short 1 pod slot(s) on the best node (n1) for default/p; "
+        "0/1 nodes are available: 1 Too many pods."
+    )
     assert fit([shape(cpu="100m")], [full], bound[:1]).fits
 
 
@@ -276,15 +284,22 @@ def test_a_sum_of_free_capacity_is_not_a_fit() -> None:
     nodes = [node("a", cpu="4"), node("b", cpu="4")]
     result = fit([shape("default/big", cpu="6")], nodes)
     assert not result.fits
-    assert result.short == "short 2 CPU on the best node (a) for default/big"
+    assert result.short == (
+        "short 2 CPU on the best node (a) for default/big; "
+        "0/2 nodes are available: 2 Insufficient cpu."
+    )
 
 
 def test_short_names_what_is_missing_on_the_closest_node() -> None:
     nodes = [node("small", cpu="2", memory="8Gi"), node("tiny", cpu="1", memory="2Gi")]
     result = fit([shape("ray/head", cpu="8", memory="8Gi")], nodes)
-    assert result.short == "short 6 CPU on the best node (small) for ray/head"
+    assert result.short.startswith("short 6 CPU on the best node (small) for ray/head; ")
     both = fit([shape("ray/head", cpu="8", memory="16Gi")], nodes)
-    assert both.short == "short 6 CPU, 8Gi memory on the best node (small) for ray/head"
+    # Every short resource of every node counts, sorted as FitError sorts them.
+    assert both.short == (
+        "short 6 CPU, 8Gi memory on the best node (small) for ray/head; "
+        "0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory."
+    )
 
 
 def test_short_counts_what_earlier_pods_of_the_group_took() -> None:
@@ -292,13 +307,13 @@ def test_short_counts_what_earlier_pods_of_the_group_took() -> None:
         [shape("default/one", cpu="6"), shape("default/two", cpu="6")], [node("n1", cpu="8")]
     )
     assert not result.fits
-    assert result.short == "short 4 CPU on the best node (n1) for default/two"
+    assert result.short.startswith("short 4 CPU on the best node (n1) for default/two; ")
 
 
 def test_cluster_without_nodes_says_so() -> None:
     result = fit([shape()], [])
     assert not result.fits
-    assert "the cluster has no nodes" in result.short
+    assert "0/0 nodes are available." in result.short
 
 
 def test_empty_group_fits_anywhere() -> None:
@@ -342,18 +357,28 @@ def test_free_after_is_the_cluster_total() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cpu", "memory", "score"),
+    ("cpu", "memory", "kube_minor", "score"),
     [
         # 2 of 8 CPU, 8 of 32Gi: 75% left of both → LeastAllocated 75, Balanced 100.
-        ("2", "8Gi", 175),
-        # 4 of 8 CPU, 4 of 32Gi: left 50% and 87% → 68; used 50% vs 12.5% → 62.
-        ("4", "4Gi", 130),
-        ("8", "32Gi", 100),
+        ("2", "8Gi", None, 175),
+        ("2", "8Gi", 20, 175),
+        # 4 of 8 CPU, 4 of 32Gi: left 50% and 87% → 68. Used 50% vs 12.5%: since 1.22
+        # (balanced_allocation.go, standard deviation) 100 * (1 - 0.375 / 2) = 81; up to
+        # 1.21, 100 * (1 - 0.375) = 62.
+        ("4", "4Gi", None, 149),
+        ("4", "4Gi", 22, 149),
+        ("4", "4Gi", 21, 130),
+        # Full: up to 1.21 a fraction of 1 scores 0 for balance; since then it is balanced.
+        ("8", "32Gi", None, 100),
+        ("8", "32Gi", 20, 0),
     ],
 )
-def test_score_is_least_allocated_plus_balanced(cpu: str, memory: str, score: int) -> None:
+def test_score_is_least_allocated_plus_balanced_of_the_clusters_version(
+    cpu: str, memory: str, kube_minor: int | None, score: int
+) -> None:
     empty = node("n", cpu="8", memory="32Gi")
-    assert node_score(resources(cpu, memory), node=empty, room=empty.allocatable) == score
+    requests = resources(cpu, memory)
+    assert node_score(requests, node=empty, room=empty.allocatable, kube_minor=kube_minor) == score
 
 
 def test_most_free_node_wins_when_both_are_balanced() -> None:
@@ -372,8 +397,8 @@ def test_balanced_allocation_can_outweigh_least_allocated() -> None:
     state = cluster_state("c", nodes, usage)
     room = free_on_nodes(state)
     requests = resources("1", "1Gi")
-    assert node_score(requests, node=nodes[0], room=room["a"]) == 88
-    assert node_score(requests, node=nodes[1], room=room["b"]) == 131
+    assert node_score(requests, node=nodes[0], room=room["a"]) == 121
+    assert node_score(requests, node=nodes[1], room=room["b"]) == 136
     assert fit([shape()], nodes, usage).placements[0].node == "b"
 
 
@@ -441,6 +466,6 @@ def test_greedy_creation_order_can_fail_where_largest_first_packs() -> None:
 
     result = fit([small, big], nodes)
     assert result.fits is False
-    assert result.short == "short 1 CPU on the best node (b) for default/big"
+    assert result.short.startswith("short 1 CPU on the best node (b) for default/big; ")
     # The same pods created biggest first do land: order is part of the prediction.
     assert fit([big, small], nodes).fits

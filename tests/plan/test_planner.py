@@ -171,8 +171,10 @@ def test_no_cluster_fits_reports_why_per_candidate() -> None:
     (decision,) = plan_of([web_group(cpu="6")], states, clusters=clusters).decisions
     assert decision.action == "report"
     assert [c.detail for c in decision.candidates] == [
-        "short 2 CPU on the best node (c1) for default/web replica 1",
-        "short 4 CPU on the best node (e1) for default/web replica 1",
+        "short 2 CPU on the best node (c1) for default/web replica 1; "
+        "0/1 nodes are available: 1 Insufficient cpu.",
+        "short 4 CPU on the best node (e1) for default/web replica 1; "
+        "0/1 nodes are available: 1 Insufficient cpu.",
     ]
 
 

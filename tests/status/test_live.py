@@ -250,7 +250,7 @@ def test_pods_of_one_template_get_the_shape_the_rule_gives(spec: dict[str, objec
     state = cluster_state_from_items(items, cluster="c")
 
     for i, found in enumerate(state.pods):
-        assert found.shape == shape_from_pod_spec(spec, name=f"t/p{i}")
+        assert found.shape == shape_from_pod_spec(spec, name=f"t/p{i}", namespace="t")
     assert state.pods[0].shape.requests is not state.pods[1].shape.requests
 
 

@@ -156,3 +156,28 @@ def test_a_ray_clusters_state_and_desired_workers_are_read(tmp_path: Path) -> No
 
     status = ray_cluster_status(found)
     assert (status.name, status.state, status.desired_workers) == ("ray-pred-x7k2p", "ready", 3)
+
+
+def test_a_snapshot_keeps_the_version_and_the_kinds_the_scheduler_reads(tmp_path: Path) -> None:
+    # The snapshot command writes serverVersion; namespaces' labels serve namespaceSelector,
+    # RuntimeClasses their overhead.
+    namespace = {"kind": "Namespace", "metadata": {"name": "ns", "labels": {"team": "blue"}}}
+    runtime = {
+        "apiVersion": "node.k8s.io/v1",
+        "kind": "RuntimeClass",
+        "metadata": {"name": "kata"},
+        "handler": "kata",
+        "overhead": {"podFixed": {"cpu": "250m"}},
+    }
+    data = {**as_list(NODE, namespace, runtime), "serverVersion": {"major": "1", "minor": "20+"}}
+    (tmp_path / "x.json").write_text(json.dumps(data))
+    state = read_snapshot(tmp_path, cluster="x")
+    assert state.kube_minor == 20
+    assert state.namespace_labels == {"ns": {"team": "blue"}}
+    assert state.runtime_overheads == {"kata": {"cpu": 250}}
+    assert state.objects == ()
+    (tmp_path / "x.json").unlink()
+    import yaml
+
+    (tmp_path / "x.yaml").write_text(yaml.safe_dump(as_list(NODE)))
+    assert read_snapshot(tmp_path, cluster="x").kube_minor is None

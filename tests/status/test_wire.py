@@ -146,7 +146,7 @@ def test_templates_that_differ_only_in_constraints_get_their_own_shapes() -> Non
 
     for item, found in zip(objects, state.pods, strict=True):
         name = f"team/{item['metadata']['name']}"
-        assert found.shape == shape_from_pod_spec(item["spec"], name=name)
+        assert found.shape == shape_from_pod_spec(item["spec"], name=name, namespace="team")
     assert state.pods[1].shape.required_affinity != state.pods[0].shape.required_affinity
     assert state.pods[2].shape.tolerations != state.pods[0].shape.tolerations
 

@@ -305,3 +305,32 @@ def test_bad_ray_manifest_names_the_field(manifest: dict[str, Any], field: str) 
     with pytest.raises(WorkloadError) as caught:
         demand(manifest)
     assert caught.value.field == field
+
+
+def test_ray_pods_carry_kuberays_labels_merged_with_the_templates() -> None:
+    # labelPod (ray-operator/controllers/ray/common/pod.go): the template's labels are kept,
+    # but not over ray.io/cluster, ray.io/node-type or ray.io/group.
+    group = worker_group("gpu", replicas=1)
+    group["template"]["metadata"] = {"labels": {"app": "ray", "ray.io/group": "mine"}}
+    found = demand(ray_cluster("rc", namespace="ml", spec=cluster_spec(group)))
+    head, worker = found.shapes
+    assert head.labels["ray.io/node-type"] == "head"
+    assert head.labels["ray.io/group"] == "headgroup"
+    assert worker.labels == {
+        "ray.io/is-ray-node": "yes",
+        "ray.io/cluster": "rc",
+        "ray.io/node-type": "worker",
+        "ray.io/group": "gpu",
+        "ray.io/identifier": "rc-worker",
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+        "app": "ray",
+    }
+    assert worker.namespace == "ml"
+
+
+def test_a_ray_services_cluster_name_is_not_known_before_it_exists() -> None:
+    # KubeRay names it "<rayservice>-" and five random characters.
+    found = demand(ray_service("svc", cluster=cluster_spec(worker_group("w", replicas=1))))
+    assert found.shapes[0].labels["ray.io/cluster"].startswith("svc-")
+    assert found.shapes[0].labels["ray.io/cluster"] != "svc"

@@ -16,6 +16,7 @@ from reconciler.core.quantity import format_amount
 from reconciler.plan.scheduler.node_filters import (
     insufficient,
     node_affinity,
+    node_name,
     unschedulable,
     untolerated_taint,
 )
@@ -503,7 +504,8 @@ def node_reasons(
     reasons: dict[str, int] = {}
     for node in nodes:
         why = (
-            unschedulable(shape, node)
+            node_name(shape, node)
+            or unschedulable(shape, node)
             or untolerated_taint(shape, node)
             or node_affinity(shape, node)
         )

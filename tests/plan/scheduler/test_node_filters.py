@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler.status.model import Taint
 from tests.plan.scheduler.kit import HOST, bound, fit, hosts, incoming, nodes_of, spec
 
@@ -84,3 +86,15 @@ def test_three_anti_affine_replicas_with_a_host_port_do_not_fit_one_node() -> No
     shapes = [incoming(f"w{i}", web, labels={"app": "w"}) for i in range(3)]
     assert not fit(shapes, hosts("n1")).fits
     assert sorted(nodes_of(fit(shapes, hosts("n1", "n2", "n3")))) == ["n1", "n2", "n3"]
+
+
+def test_a_pinned_pod_lands_on_its_node_or_nowhere_in_the_full_simulation() -> None:
+    # plugins/nodename/node_name.go: a pod bound to a node (a DaemonSet's pod, pinned by the
+    # planner) fits only that node. The empty anti-affinity sends it to the full simulation.
+    pod = incoming("ds", spec(affinity={"podAntiAffinity": {}}))
+    nodes = hosts("n1", "n2")
+    assert nodes_of(fit([dataclasses.replace(pod, node_name="n2")], nodes)) == ["n2"]
+    busy = [bound("big", "n2", spec(cpu="8"))]  # n2 (8 CPU) is full; n1 is empty
+    result = fit([dataclasses.replace(pod, node_name="n2")], nodes, busy)
+    assert not result.fits
+    assert "1 node(s) didn't match the requested node name" in result.short

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,8 +19,10 @@ from reconciler.core.gc_pause import collector_paused
 from reconciler.core.problems import InputError, Problem, kind_of
 from reconciler.core.progress import GROUPS_RENDERED, Progress, no_progress
 from reconciler.core.yaml_files import line_of, load_yaml_mapping
+from reconciler.fleet import render_cache
 from reconciler.fleet.model import Fleet, Group
 from reconciler.fleet.plain import read_plain
+from reconciler.fleet.plain_cache import PlainCache, plain_cache_dir
 from reconciler.fleet.plain_source import KUSTOMIZATION, POLICY_FILE, group_source, lexists
 from reconciler.fleet.render_groups import render_groups
 
@@ -55,15 +58,20 @@ def _line_in_message(problem: Problem) -> Problem:
     return Problem(problem.file, problem.field, f"{problem.message} (line {problem.line})")
 
 
-def read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
+def read_fleet(root: Path, *, progress: Progress = no_progress, cache_plain: bool = False) -> Fleet:
     """Read fleet.yaml and every group; raise InputError only when fleet.yaml itself is unusable.
 
-    `progress` is told as each cluster directory's groups are read and rendered."""
+    `progress` is told as each cluster directory's groups are read and rendered. With
+    `cache_plain`, plain groups unchanged in git come from plain_cache: their bodies carry
+    no YAML line numbers, so a reader that locates findings in manifests must not ask."""
     with collector_paused():
-        return _read_fleet(root, progress=progress)
+        return _read_fleet(root, progress=progress, cache_plain=cache_plain)
 
 
-def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
+def _read_fleet(root: Path, *, progress: Progress, cache_plain: bool) -> Fleet:
+    trees = functools.cache(lambda: render_cache.TreeIds.of(root))  # one git read, if any
+    tree_ids = trees() if cache_plain else None
+    plain_cache = PlainCache(tree_ids, plain_cache_dir()) if tree_ids is not None else None
     config, warnings = _fleet_config(root)
     problems: list[Problem] = list(warnings)
     groups: list[Group] = []
@@ -89,11 +97,11 @@ def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
                 )
                 continue
             found, found_problems = _read_cluster(
-                root, cluster_dir.name, config=config, to_render=to_render
+                root, cluster_dir.name, config=config, to_render=to_render, cache=plain_cache
             )
             groups += found
             problems += found_problems
-    renders, renderer = render_groups(list(to_render), root=root, config=config.render)
+    renders, renderer = render_groups(list(to_render), root=root, config=config.render, trees=trees)
     if cluster_dirs:
         progress(GROUPS_RENDERED, done=len(cluster_dirs), total=len(cluster_dirs))
     rendered: list[Group] = []
@@ -115,7 +123,12 @@ def _read_fleet(root: Path, *, progress: Progress = no_progress) -> Fleet:
 
 
 def _read_cluster(
-    root: Path, cluster: str, *, config: FleetConfig, to_render: dict[str, Group]
+    root: Path,
+    cluster: str,
+    *,
+    config: FleetConfig,
+    to_render: dict[str, Group],
+    cache: PlainCache | None,
 ) -> tuple[list[Group], list[Problem]]:
     groups_dir = root / "clusters" / cluster / "groups"
     listing_file = f"clusters/{cluster}/groups/{KUSTOMIZATION}"
@@ -182,7 +195,13 @@ def _read_cluster(
                 )
             )
         group, group_problems = _read_group(
-            path, name=name, cluster=cluster, shown=shown, config=config, to_render=to_render
+            path,
+            name=name,
+            cluster=cluster,
+            shown=shown,
+            config=config,
+            to_render=to_render,
+            cache=cache,
         )
         problems += group_problems
         if group is not None:
@@ -278,8 +297,9 @@ def _read_group(
     shown: str,
     config: FleetConfig,
     to_render: dict[str, Group],
+    cache: PlainCache | None,
 ) -> tuple[Group | None, list[Problem]]:
-    """A group with its policy; plain manifests read here, others left in `to_render`."""
+    """A group with its policy; plain manifests read (or cached) here, others to `to_render`."""
     problems: list[Problem] = []
     policy_fields: PolicyFields | None = None
     policy_path = path / POLICY_FILE
@@ -294,16 +314,23 @@ def _read_group(
         if policy_fields is None:
             # A group whose policy cannot be read is never moved: the policy might forbid it.
             return None, [p.for_group(name) for p in problems]
+    policy = resolve_policy(config.defaults, policy_fields)
+    key = cache.key(shown) if cache is not None else None
+    cached = cache.load(key, shown=shown) if cache is not None and key is not None else None
+    if cached is not None:  # stored only when the read had no problem, policy's included
+        group = Group(name=name, cluster=cluster, path=shown, manifests=cached, policy=policy)
+        return group, [p.for_group(name) for p in problems]
     source = group_source(path, shown=shown)
     plain = read_plain(path, source, shown=shown) if not source.rendered else None
     problems += source.problems if plain is None else plain.problems
     if source.refused:
         return None, [p.for_group(name) for p in problems]
     manifests = plain.manifests if plain is not None else ()
-    policy = resolve_policy(config.defaults, policy_fields)
     group = Group(name=name, cluster=cluster, path=shown, manifests=manifests, policy=policy)
     if plain is None or plain.needs_render:
         to_render[shown] = group
+    elif cache is not None and key is not None and not problems:
+        cache.store(key, manifests, shown=shown)
     return group, [p.for_group(name) for p in problems]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,12 @@ class _Job:
 
 
 def render_groups(
-    shown_dirs: Sequence[str], *, root: Path, config: RenderConfig, cache: Path | None = None
+    shown_dirs: Sequence[str],
+    *,
+    root: Path,
+    config: RenderConfig,
+    cache: Path | None = None,
+    trees: Callable[[], render_cache.TreeIds | None] | None = None,
 ) -> tuple[dict[str, GroupRender], str]:
     """Each group directory's render, and the renderer in words ("" when none was needed)."""
     if not shown_dirs:
@@ -58,15 +63,15 @@ def render_groups(
     if renderer is None:
         return results, "none found"
     todo = [s for s in shown_dirs if s not in results]
-    trees = render_cache.TreeIds.of(root) if todo else None
+    tree_ids = (trees() if trees is not None else render_cache.TreeIds.of(root)) if todo else None
     where = cache if cache is not None else render_cache.render_cache_dir()
     jobs: list[_Job] = []
     for shown in todo:
         key = None
-        if trees is not None:
+        if tree_ids is not None:
             command = [*renderer.command, renderer.version, f"helm={inputs[shown].helm}"]
             key = render_cache.cache_key(
-                group=shown, directories=inputs[shown].directories, trees=trees, renderer=command
+                group=shown, directories=inputs[shown].directories, trees=tree_ids, renderer=command
             )
         stored = render_cache.load(where, key) if key is not None else None
         if stored is not None:

@@ -89,7 +89,7 @@ def read_and_plan(
     with collector_paused():
         # How Argo CD and Flux name each group's applier: live objects carry those names.
         fleet = with_engine_names(
-            read_fleet(workspace.path, progress=progress), root=workspace.path
+            read_fleet(workspace.path, progress=progress, cache_plain=True), root=workspace.path
         )
         memory = recall(workspace, fleet=fleet, now=now)
         states = read_states(status, fleet.config, now=now)

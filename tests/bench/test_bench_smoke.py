@@ -16,14 +16,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = (
-    "full pass vs bare JSON parse",
+    "full pass, warm, vs bare JSON parse",
     "live ingestion, client models vs ours",
     "growth: full pass",
     "one move commit vs git mv + git commit",
     "peak RSS of the full pass",
     "overlays: warm pass vs bare JSON parse",
 )
-CONTEXT_ROWS = ("overlays: cold pass (empty render cache) vs bare JSON parse",)
+CONTEXT_ROWS = (
+    "full pass, cold (empty cache), vs bare JSON parse",
+    "overlays: cold pass (empty render cache) vs bare JSON parse",
+)
 
 
 def run(*args: str, cwd: Path) -> str:

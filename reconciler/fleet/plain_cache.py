@@ -12,15 +12,27 @@ numbers of YAML: only readers that never locate a finding in a manifest (a pass,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from reconciler.fleet import render_cache
+from reconciler.core import yaml_files
+from reconciler.fleet import plain, plain_source, render_cache
 from reconciler.fleet.model import Manifest
 
-FORMAT = "plain-manifests-1"  # change it when reading a plain group changes what it yields
+FORMAT = "plain-manifests-1"
+
+
+@functools.cache
+def _reading_code() -> str:
+    """A digest of the code that reads a plain group: a release that reads them differently
+    never serves what an older one stored."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for module in (plain, plain_source, yaml_files):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +45,11 @@ class PlainCache:
     def key(self, shown: str) -> str | None:
         """The key of a group directory, or None when it is not committed as it is on disk."""
         tree = self.trees.tree(shown)
-        return None if tree is None else hashlib.sha256(f"{FORMAT}\0{tree}".encode()).hexdigest()
+        return (
+            None
+            if tree is None
+            else hashlib.sha256(f"{_reading_code()}\0{tree}".encode()).hexdigest()
+        )
 
     def load(self, key: str, *, shown: str) -> tuple[Manifest, ...] | None:
         """The group's manifests stored under a key, or None."""

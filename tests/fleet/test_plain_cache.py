@@ -138,3 +138,22 @@ def test_outside_git_nothing_is_stored(tmp_path: Path) -> None:
     shutil.rmtree(root / ".git")
     assert cached(root) == read_fleet(root)
     assert stored(tmp_path) == 0
+
+
+def test_what_another_release_stored_is_never_served(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The key carries a digest of the reading code: a release that reads plain groups
+    # differently reads them afresh instead of trusting an older entry.
+    from reconciler.fleet import plain_cache
+
+    root = fleet_repo(tmp_path / "repo")
+    cached(root)
+    reads.clear()
+    plain_cache._reading_code.cache_clear()
+    monkeypatch.setattr(plain_cache, "FORMAT", "plain-manifests-next")
+    try:
+        cached(root)
+    finally:
+        plain_cache._reading_code.cache_clear()
+    assert sorted(reads) == ["a", "b"]

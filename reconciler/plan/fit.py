@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.core.quantity import format_amount
 from reconciler.plan.scheduler.node_filters import (
+    NOT_READY_TAINT,
+    UNSCHEDULABLE_TAINT,
     insufficient,
     node_affinity,
     node_name,
@@ -21,15 +23,14 @@ from reconciler.plan.scheduler.node_filters import (
     untolerated_taint,
 )
 from reconciler.plan.scheduler.reasons import fit_error
+from reconciler.plan.scheduler.selectors import node_term_matches
 from reconciler.plan.scheduler.tolerations import tolerates
-from reconciler.status.model import ClusterState, Node, Pod, Taint
-from reconciler.workloads.shapes import PodShape, Requirement, Resources
+from reconciler.status.model import ClusterState, Node, Pod
+from reconciler.workloads.shapes import PodShape, Resources
 
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 _HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
-_UNSCHEDULABLE = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
-_NOT_READY = Taint(key="node.kubernetes.io/not-ready", effect="NoSchedule")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,9 +398,9 @@ def eligible(shape: PodShape, node: Node) -> bool:
     as tainted not-ready), NodeAffinity."""
     if shape.node_name and shape.node_name != node.name:
         return False
-    if node.unschedulable and not tolerates(shape.tolerations, _UNSCHEDULABLE):
+    if node.unschedulable and not tolerates(shape.tolerations, UNSCHEDULABLE_TAINT):
         return False
-    if not node.ready and not tolerates(shape.tolerations, _NOT_READY):
+    if not node.ready and not tolerates(shape.tolerations, NOT_READY_TAINT):
         return False
     if not all(
         tolerates(shape.tolerations, taint)
@@ -410,18 +411,11 @@ def eligible(shape: PodShape, node: Node) -> bool:
     if any(node.labels.get(key) != value for key, value in shape.node_selector.items()):
         return False
     if shape.required_affinity and not any(
-        _term_matches(term, node) for term in shape.required_affinity
+        node_term_matches(term, labels=node.labels, name=node.name)
+        for term in shape.required_affinity
     ):
         return False
     return True
-
-
-def _term_matches(term: tuple[Requirement, ...], node: Node) -> bool:
-    """A required node selector term; an empty one matches no node (nodeaffinity.go)."""
-    if not term:
-        return False
-    fields = {"metadata.name": node.name}
-    return all(_matches(r, fields if r.on_field else node.labels) for r in term)
 
 
 def node_score(
@@ -545,23 +539,3 @@ def _gap_size(gap: list[tuple[str, int]], node: Node) -> float:
 
 def _label(resource: str) -> str:
     return {"cpu": "CPU", "pods": "pod slot(s)"}.get(resource, resource)
-
-
-def _matches(requirement: Requirement, labels: Mapping[str, str]) -> bool:
-    value = labels.get(requirement.key)
-    operator = requirement.operator
-    if operator == "In":
-        return value is not None and value in requirement.values
-    if operator == "NotIn":
-        return value is None or value not in requirement.values
-    if operator == "Exists":
-        return value is not None
-    if operator == "DoesNotExist":
-        return value is None
-    if operator in {"Gt", "Lt"} and value is not None and requirement.values:
-        try:
-            left, right = int(value), int(requirement.values[0])
-        except ValueError:
-            return False
-        return left > right if operator == "Gt" else left < right
-    return False

@@ -96,11 +96,11 @@ def warm_page_cache(directory: Path) -> None:
             path.read_bytes()
 
 
-def child_pass(directory: Path, repeat: int) -> dict[str, Any]:
-    """plan_pass over the fleet repo and the snapshots: once with an empty cache of plain
-    groups (cold), then `repeat` times warm; also what the plan decided."""
+def _cold_then_warm(directory: Path, repeat: int) -> tuple[list[float], list[float], Any]:
+    """plan_pass's read and plan once with empty plain and render caches (cold), then
+    `repeat` times warm: the times and the last reading (its fleet and plan)."""
     from reconciler.gitrepo.workspace import Workspace
-    from reconciler.reconcile.run import plan_pass
+    from reconciler.reconcile.run import git_recall, read_and_plan
     from reconciler.reconcile.status_source import snapshot_status
 
     with tempfile.TemporaryDirectory() as cache:
@@ -108,14 +108,20 @@ def child_pass(directory: Path, repeat: int) -> dict[str, Any]:
         warm_page_cache(directory)
         workspace = Workspace(directory / "fleet", branch="main", sleep=time.sleep)
         status = snapshot_status(directory / "snapshots")
-        plans: list[Any] = []
+        readings: list[Any] = []
 
-        def run() -> None:
-            plans[:] = [plan_pass(workspace, status=status, now=NOW)]
+        def run() -> None:  # what plan_pass does, keeping the fleet read too
+            readings[:] = [read_and_plan(workspace, status=status, recall=git_recall, now=NOW)]
 
         cold = timed(run, 1)
-        times = timed(run, repeat)
-    plan = plans[0]
+        warm = timed(run, repeat)
+    return cold, warm, readings[0]
+
+
+def child_pass(directory: Path, repeat: int) -> dict[str, Any]:
+    """plan_pass over the fleet repo and the snapshots, cold then warm; what it decided."""
+    cold, times, reading = _cold_then_warm(directory, repeat)
+    plan = reading.plan
     return {
         "cold": cold,
         "times": times,
@@ -139,29 +145,12 @@ def child_bare(directory: Path, repeat: int) -> dict[str, Any]:
 
 def child_overlays(directory: Path, repeat: int) -> dict[str, Any]:
     """The pass on the overlay fleet: once with an empty render cache (cold), then warm."""
-    from reconciler.fleet.reader import read_fleet
-    from reconciler.gitrepo.workspace import Workspace
-    from reconciler.reconcile.run import plan_pass
-    from reconciler.reconcile.status_source import snapshot_status
-
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["XDG_CACHE_HOME"] = cache  # the render cache starts empty
-        warm_page_cache(directory)
-        workspace = Workspace(directory / "fleet", branch="main", sleep=time.sleep)
-        status = snapshot_status(directory / "snapshots")
-        plans: list[Any] = []
-
-        def run() -> None:
-            plans[:] = [plan_pass(workspace, status=status, now=NOW)]
-
-        cold = timed(run, 1)
-        warm = timed(run, repeat)
-        renderer = read_fleet(directory / "fleet").renderer
-    plan = plans[0]
+    cold, warm, reading = _cold_then_warm(directory, repeat)
+    plan = reading.plan
     return {
         "cold": cold,
         "times": warm,
-        "renderer": renderer,
+        "renderer": reading.fleet.renderer,
         "render_problems": sum("render" in p.message for p in plan.problems),
         "moves": len(plan.moves),
         "groups": len(plan.decisions),

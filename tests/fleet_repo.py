@@ -132,6 +132,16 @@ def write_fleet(
     return root
 
 
+def write_repo(root: Path, files: Mapping[str, str]) -> Path:
+    """Write these files (path -> text) into root and commit them on main, in one commit."""
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    commit_all(root, "fleet")
+    return root
+
+
 def make_remote(tmp_path: Path, **fleet: object) -> Path:
     """A bare repo holding a fresh fleet on main, like a hosted remote."""
     seed = write_fleet(tmp_path / "seed", **fleet)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from reconciler.fleet.plain import PlainRead, read_plain
 from reconciler.fleet.plain_source import Source
 from reconciler.fleet.reader import read_fleet
 from tests.fleet.test_render_features import DEPLOYMENT
-from tests.fleet_repo import git
+from tests.fleet_repo import commit_all, write_repo
 
 FLEET = "clusters:\n  - {name: onprem}\n"
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}\n"
@@ -29,17 +29,11 @@ def fleet_repo(root: Path) -> Path:
         "clusters/onprem/groups/b/kustomization.yaml": "namespace: shop\nresources: [web.yaml]\n",
         "clusters/onprem/groups/b/web.yaml": DEPLOYMENT,
     }
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    git(root, "init", "--quiet", "--initial-branch=main")
-    commit(root)
-    return root
+    return write_repo(root, files)
 
 
 def commit(root: Path) -> None:
-    git(root, "add", "--all")
-    git(root, "commit", "--quiet", "-m", "fleet")
+    commit_all(root, "fleet")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from reconciler.fleet.reader import read_fleet
 from reconciler.fleet.render import Rendered, Renderer
 from reconciler.fleet.render import render as real_render
 from tests.fleet.test_render_features import DEPLOYMENT, kustomization
-from tests.fleet_repo import git
+from tests.fleet_repo import commit_all, write_repo
 
 FLEET = "clusters:\n  - {name: onprem}\n  - {name: cloud}\n"
 
@@ -37,17 +37,11 @@ def fleet_repo(root: Path) -> Path:
         ),
         "clusters/cloud/groups/c/deployment.yaml": DEPLOYMENT,
     }
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    git(root, "init", "--quiet", "--initial-branch=main")
-    commit(root)
-    return root
+    return write_repo(root, files)
 
 
 def commit(root: Path) -> None:
-    git(root, "add", "--all")
-    git(root, "commit", "--quiet", "-m", "fleet")
+    commit_all(root, "fleet")
 
 
 @pytest.fixture

@@ -172,11 +172,7 @@ def surely_fits(
                 room -= bisect.bisect_left(found[0], amount)
         if room < needs.pods and not _enough_nodes_counted(needs, kind, free=free, bounds=bounds):
             return None
-    if bounds.total is None:
-        bounds.total = total_free(bounds.nodes, free)
-    total = dict(bounds.total)
-    for resource, amount in needs.requested.items():
-        total[resource] = total.get(resource, 0) - amount
+    total = _total_after(needs, bounds=bounds, free=free)
     if any(total.get(resource, 0) < kept for resource, kept in reserve.items()):
         return None  # the simulation words it
     return FitResult(cluster=cluster, fits=True, free_after=total, placed=False)
@@ -208,16 +204,24 @@ def provisionally_fits(
             for index in bounds.nodes_passing(filters, shape)
         ):
             return None
-    if bounds.total is None:
-        bounds.total = total_free(bounds.nodes, free)
-    total = dict(bounds.total)
-    for resource, amount in needs.requested.items():
-        total[resource] = total.get(resource, 0) - amount
+    total = _total_after(needs, bounds=bounds, free=free)
     if any(amount < 0 for amount in total.values()) or any(
         total.get(resource, 0) < kept for resource, kept in reserve.items()
     ):
         return None
     return FitResult(cluster=cluster, fits=True, free_after=total, placed=False, provisional=True)
+
+
+def _total_after(
+    needs: Needs, *, bounds: RoomBounds, free: Mapping[str, Mapping[str, int]]
+) -> dict[str, int]:
+    """The cluster's free total (counted once per bounds) less what the group asks for."""
+    if bounds.total is None:
+        bounds.total = total_free(bounds.nodes, free)
+    total = dict(bounds.total)
+    for resource, amount in needs.requested.items():
+        total[resource] = total.get(resource, 0) - amount
+    return total
 
 
 def _enough_nodes_counted(

@@ -508,14 +508,21 @@ def report(figures: dict[str, Any]) -> str:
         f"Medians of {figures['repeat']} runs, each row in its own process "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC).",
         "",
-        "| measure | ours | baseline | ratio | target | result |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    lines += [
-        f"| {name} | {ours} | {base} | {ratio:.2f} | {target} | {verdict} |"
-        for name, ours, base, ratio, target, verdict in rows
+        *_table(rows),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[tuple[str, str, str, float, str, str]]) -> list[str]:
+    """The rows as a Markdown table: measure, ours, baseline, ratio, target, result."""
+    return [
+        "| measure | ours | baseline | ratio | target | result |",
+        "|---|---:|---:|---:|---:|---|",
+        *(
+            f"| {name} | {ours} | {base} | {ratio:.2f} | {target} | {verdict} |"
+            for name, ours, base, ratio, target, verdict in rows
+        ),
+    ]
 
 
 def report_overlays_only(size: str, *, seed: int, repeat: int) -> str:
@@ -539,12 +546,7 @@ def report_overlays_only(size: str, *, seed: int, repeat: int) -> str:
         f"{overlays['render_problems']} render problems. Medians of {repeat} runs "
         f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC).",
         "",
-        "| measure | ours | baseline | ratio | target | result |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    lines += [
-        f"| {name} | {ours} | {base} | {ratio:.2f} | {target} | {verdict} |"
-        for name, ours, base, ratio, target, verdict in rows
+        *_table(rows),
     ]
     return "\n".join(lines) + "\n"
 

@@ -47,7 +47,7 @@ from reconciler.plan.phases import (
     target_health,
 )
 from reconciler.plan.scheduler.board import ClusterView, Peer, view_of
-from reconciler.plan.scheduler.place import fits_cluster
+from reconciler.plan.scheduler.place import fits_cluster, hazard_matches
 from reconciler.plan.strategy import MAKE_BEFORE_BREAK, StrategyChoice, choose_strategy
 from reconciler.plan.stuck import Health, StuckPod, judge
 from reconciler.plan.sure_fit import (
@@ -779,10 +779,11 @@ def _candidate(
     state = capacity.states[cluster]
     view = capacity.view(cluster, own=context.pods[cluster].get(group.name, []))
     fit = None
-    # The bound reads filters node by node: a bound pod's anti-affinity is not among them.
+    # The bound reads filters node by node: a bound pod's anti-affinity that selects the
+    # group's pods is not among them (one that selects none of them changes nothing).
     if sure and rankings is not None and rankings.names_unique(nodes):
         bounds = capacity.bounds_of(cluster)
-        if not view.hazards:
+        if not hazard_matches(here.shapes, view=view):
             fit = surely_fits(needs, cluster=cluster, free=free, reserve=reserve, bounds=bounds)
         # Pod-to-pod rules: the full simulation runs on the clusters the choice reaches.
         if fit is None:

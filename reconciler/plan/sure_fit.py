@@ -21,8 +21,8 @@ verdict and says what is short.
 The argument needs each pod's filters to be fixed per node. A pod whose filters depend on
 where other pods land (pod affinity or anti-affinity, DoNotSchedule spreading, host ports)
 or whose requests depend on the cluster (a RuntimeClass overhead) switches the bound off
-for its group (`Needs.coupled`); so does, on a cluster, a bound pod's anti-affinity (the
-planner asks `ClusterView.hazards` first).
+for its group (`Needs.coupled`); so does, on a cluster, a bound pod's anti-affinity that
+selects one of the group's pods (the planner asks `place.hazard_matches` first).
 """
 
 from __future__ import annotations

@@ -12,10 +12,11 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
-from reconciler.plan.fit import charge_shape
+from reconciler.plan.fit import POD_SLOT, charge_shape, node_score
+from reconciler.plan.scheduler.node_filters import insufficient
 from reconciler.plan.scheduler.selectors import selector_matches
 from reconciler.status.model import ClusterState, Node
-from reconciler.workloads.shapes import HostPort, LabelSelector, PodShape
+from reconciler.workloads.shapes import HostPort, LabelSelector, PodShape, PodTerm
 
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
 
@@ -79,7 +80,7 @@ class ClusterView:
     ) -> None:
         self._pods = pods
         self._index: _Index | None = None
-        self._hazards: list[Bound] | None = None
+        self._hazards: tuple[tuple[str, PodTerm], ...] | None = None
         self.namespace_labels: Mapping[str, Mapping[str, str]] = namespace_labels or {}
         self.kube_minor = kube_minor
 
@@ -92,15 +93,21 @@ class ClusterView:
         return self._index
 
     @property
-    def hazards(self) -> list[Bound]:
-        """Pods whose own required anti-affinity may keep a plain pod away from a node.
+    def hazards(self) -> tuple[tuple[str, PodTerm], ...]:
+        """The required anti-affinity terms of bound pods, with each owner's namespace: they
+        may keep a plain pod away from a node. Each distinct pair once.
 
         Asked for every candidate of a pass: one scan, without building the index.
         """
         if self._hazards is None:
-            self._hazards = [
-                p for p in self._pods if p.shape.coupling and p.shape.coupling.anti_affinity
-            ]
+            self._hazards = tuple(
+                dict.fromkeys(
+                    (p.namespace, term)
+                    for p in self._pods
+                    if p.shape.coupling
+                    for term in p.shape.coupling.anti_affinity
+                )
+            )
         return self._hazards
 
 
@@ -135,16 +142,34 @@ class Board:
         self.placed = _Index()
         # Per (namespace, selector): the matching pods per node, kept up to date by place.
         self._counts: dict[tuple[str, LabelSelector | None], dict[str, int]] = {}
+        # Per node, per requests: what NodeResourcesFit says and the two resource scores
+        # give. Only the node a pod lands on changes, so replicas reuse the rest.
+        self._resources: dict[str, dict[tuple[tuple[str, int], ...], tuple[list[str], int]]] = {}
 
     def place(self, shape: PodShape, node: Node) -> None:
         """Bind one of the group's pods: charge its room and make it a peer."""
         charge_shape(self.room.setdefault(node.name, {}), shape.requests)
+        self._resources.pop(node.name, None)
         self.placed.add(
             Peer(namespace=shape.namespace, labels=shape.labels, node=node.name, shape=shape)
         )
         for (namespace, selector), counts in self._counts.items():
             if namespace == shape.namespace and selector_matches(selector, shape.labels):
                 counts[node.name] = counts.get(node.name, 0) + 1
+
+    def resources(self, requests: Mapping[str, int], node: Node) -> tuple[list[str], int]:
+        """NodeResourcesFit's reasons against the node's room (none: it fits), and the node's
+        LeastAllocated + BalancedAllocation score for the pod."""
+        per_node = self._resources.setdefault(node.name, {})
+        key = tuple(requests.items())
+        found = per_node.get(key)
+        if found is None:
+            room = self.room.get(node.name, {})
+            found = per_node[key] = (
+                insufficient(requests, room, pod_slot=POD_SLOT),
+                node_score(requests, node=node, room=room, kube_minor=self.view.kube_minor),
+            )
+        return found
 
     def matching(self, namespace: str, selector: LabelSelector | None) -> Mapping[str, int]:
         """Per node, the pods in `namespace` that `selector` matches (spreading counts these)."""

@@ -72,17 +72,17 @@ def needs_full_simulation(
         return True
     if any(t.effect == "PreferNoSchedule" for node in nodes for t in node.taints):
         return True
-    return _hazard_matches(shapes, view=view)
+    return hazard_matches(shapes, view=view)
 
 
 def filters_coupled(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
     """Whether some pod's filters depend on other pods: the fast path cannot even filter."""
     return any(
         shape.coupling is not None and shape.coupling.filters for shape in shapes
-    ) or _hazard_matches(shapes, view=view)
+    ) or hazard_matches(shapes, view=view)
 
 
-def _hazard_matches(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
+def hazard_matches(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
     """Whether a bound pod's required anti-affinity selects one of the group's pods."""
     hazards = view.hazards
     if not hazards:
@@ -91,13 +91,12 @@ def _hazard_matches(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
     return any(
         term_matches_pod(
             term,
-            owner_namespace=peer.namespace,
+            owner_namespace=owner,
             namespace=namespace,
             labels=dict(labels),
             namespace_labels=view.namespace_labels,
         )
-        for peer in hazards
-        for term in (peer.shape.coupling.anti_affinity if peer.shape.coupling else ())
+        for owner, term in hazards
         for namespace, labels in kinds
     )
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.plan.fit import (
-    POD_SLOT,
     FitResult,
     Placement,
-    node_score,
     total_free,
     with_reserve,
 )
 from reconciler.plan.scheduler import inter_pod_affinity, topology_spread
 from reconciler.plan.scheduler.board import Board, ClusterView
 from reconciler.plan.scheduler.node_filters import (
-    insufficient,
     node_affinity,
     node_name,
     ports_taken,
@@ -47,8 +44,9 @@ def simulate(
     """Place `shapes` in order as kube-scheduler would; the group fits only if every pod lands."""
     board = Board(view, nodes=nodes, free=free)
     placements: list[Placement] = []
+    static: dict[_StaticKey, list[str]] = {}
     for shape in shapes:
-        feasible, reasons = filtered(shape, board)
+        feasible, reasons = filtered(shape, board, static=static)
         if not feasible:
             return FitResult(
                 cluster=cluster,
@@ -62,20 +60,54 @@ def simulate(
     return with_reserve(cluster, total=total, reserve=reserve, placements=placements)
 
 
-def filtered(shape: PodShape, board: Board) -> tuple[list[Node], dict[str, int]]:
-    """The nodes that pass every filter, and how many nodes failed for each reason."""
+# What the filters that read only the pod and the node see of a pod: replicas share it.
+_StaticKey = tuple[object, ...]
+
+
+def filtered(
+    shape: PodShape, board: Board, *, static: dict[_StaticKey, list[str]] | None = None
+) -> tuple[list[Node], dict[str, int]]:
+    """The nodes that pass every filter, and how many nodes failed for each reason.
+
+    `static` keeps, per kind of pod, the verdicts of the filters that read only the pod and
+    the node, so the replicas of a group check them once per node.
+    """
     affinity = inter_pod_affinity.prefilter(shape, board)
     spread = topology_spread.prefilter(shape, board)
     ports = shape.coupling.host_ports if shape.coupling is not None else ()
+    key = (
+        shape.node_name,
+        shape.tolerations,
+        tuple(shape.node_selector.items()),
+        shape.required_affinity,
+    )
+    fixed = None if static is None else static.get(key)
+    if fixed is None:
+        fixed = [_fixed_failure(shape, node) for node in board.nodes]
+        if static is not None:
+            static[key] = fixed
     feasible: list[Node] = []
     reasons: dict[str, int] = {}
-    for node in board.nodes:
-        why = _first_failure(shape, node, board, affinity=affinity, spread=spread, ports=ports)
+    for node, why_fixed in zip(board.nodes, fixed, strict=True):
+        why = (
+            [why_fixed]
+            if why_fixed
+            else _first_failure(shape, node, board, affinity=affinity, spread=spread, ports=ports)
+        )
         if not why:
             feasible.append(node)
         for reason in why:
             reasons[reason] = reasons.get(reason, 0) + 1
     return feasible, reasons
+
+
+def _fixed_failure(shape: PodShape, node: Node) -> str:
+    """The reason of the first filter that reads only the pod and the node and rejects it."""
+    for check in (node_name, unschedulable, untolerated_taint, node_affinity):
+        why = check(shape, node)
+        if why:
+            return why
+    return ""
 
 
 def _first_failure(
@@ -87,16 +119,13 @@ def _first_failure(
     spread: topology_spread.SpreadCounts | None,
     ports: Sequence[HostPort],
 ) -> list[str]:
-    """The reasons of the first filter plugin that rejects the node, in the default order."""
-    for check in (node_name, unschedulable, untolerated_taint, node_affinity):
-        why = check(shape, node)
-        if why:
-            return [why]
+    """The reasons of the first filter plugin that rejects a node the fixed filters pass,
+    in the default order."""
     if ports:
         why = ports_taken(ports, board.ports(node.name))
         if why:
             return [why]
-    short = insufficient(shape.requests, board.room.get(node.name, {}), pod_slot=POD_SLOT)
+    short, _ = board.resources(shape.requests, node)
     if short:
         return short
     if spread is not None:
@@ -115,10 +144,7 @@ def pick(shape: PodShape, feasible: Sequence[Node], board: Board) -> Node:
     if len(feasible) == 1:
         return feasible[0]
     minor = board.view.kube_minor
-    totals = [
-        node_score(shape.requests, node=node, room=board.room.get(node.name, {}), kube_minor=minor)
-        for node in feasible
-    ]
+    totals = [board.resources(shape.requests, node)[1] for node in feasible]
     plugin_scores = [
         ("TaintToleration", taint_scores(shape, feasible)),
         ("NodeAffinity", node_affinity_scores(shape, feasible)),

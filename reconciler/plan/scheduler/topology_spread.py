@@ -32,6 +32,7 @@ class SpreadCounts:
     per_pair: dict[tuple[str, str], int]
     fewest: dict[str, int]
     domains: dict[str, int]
+    own: tuple[int, ...]  # per constraint: 1 when its selector matches the pod itself
 
 
 def effective(constraint: SpreadConstraint, shape: PodShape) -> SpreadConstraint:
@@ -58,28 +59,28 @@ def prefilter(shape: PodShape, board: Board) -> SpreadCounts | None:
     )
     if not constraints:
         return None
+    matching = [board.matching(shape.namespace, c.selector) for c in constraints]
     per_pair: dict[tuple[str, str], int] = {}
     for node in board.nodes:
         if any(c.topology_key not in node.labels for c in constraints):
             continue
-        for constraint in constraints:
+        for constraint, counts in zip(constraints, matching, strict=True):
             if not _included(constraint, shape, node):
                 continue
             pair = (constraint.topology_key, node.labels[constraint.topology_key])
-            per_pair[pair] = per_pair.get(pair, 0) + _matching(
-                constraint.selector, shape, node, board
-            )
+            per_pair[pair] = per_pair.get(pair, 0) + counts.get(node.name, 0)
     fewest: dict[str, int] = {}
     domains: dict[str, int] = {}
     for (key, _), count in per_pair.items():
         fewest[key] = min(fewest.get(key, count), count)
         domains[key] = domains.get(key, 0) + 1
-    return SpreadCounts(constraints=constraints, per_pair=per_pair, fewest=fewest, domains=domains)
+    own = tuple(int(selector_matches(c.selector, shape.labels)) for c in constraints)
+    return SpreadCounts(constraints, per_pair, fewest=fewest, domains=domains, own=own)
 
 
 def spread_filter(shape: PodShape, node: Node, counts: SpreadCounts) -> str:
     """Filter: the skew after placing the pod on this node's domain stays within maxSkew."""
-    for constraint in counts.constraints:
+    for constraint, own in zip(counts.constraints, counts.own, strict=True):
         key = constraint.topology_key
         value = node.labels.get(key)
         if value is None:
@@ -89,7 +90,6 @@ def spread_filter(shape: PodShape, node: Node, counts: SpreadCounts) -> str:
         fewest = counts.fewest[key]
         if counts.domains[key] < constraint.min_domains:
             fewest = 0
-        own = 1 if selector_matches(constraint.selector, shape.labels) else 0
         if counts.per_pair.get((key, value), 0) + own - fewest > constraint.max_skew:
             return "node(s) didn't match pod topology spread constraints"
     return ""
@@ -133,25 +133,26 @@ def spread_scores(shape: PodShape, nodes: Sequence[Node], board: Board) -> list[
         sizes.append(len(values))
         for pair in values:
             per_pair.setdefault(pair, 0)
+    matching = [board.matching(shape.namespace, c.selector) for c in constraints]
     for node in board.nodes:
         if explicit and any(c.topology_key not in node.labels for c in constraints):
             continue
-        for constraint in constraints:
+        for constraint, counts in zip(constraints, matching, strict=True):
             pair = (constraint.topology_key, node.labels.get(constraint.topology_key, ""))
             if pair in per_pair and _included(constraint, shape, node):
-                per_pair[pair] += _matching(constraint.selector, shape, node, board)
+                per_pair[pair] += counts.get(node.name, 0)
     raw: list[int] = []
     for node in nodes:
         if node.name in ignored:
             raw.append(0)
             continue
         score = 0.0
-        for constraint, size in zip(constraints, sizes, strict=True):
+        for constraint, size, counts in zip(constraints, sizes, matching, strict=True):
             value = node.labels.get(constraint.topology_key)
             if value is None:
                 continue
             if constraint.topology_key == HOSTNAME:
-                count = _matching(constraint.selector, shape, node, board)
+                count = counts.get(node.name, 0)
             else:
                 count = per_pair[(constraint.topology_key, value)]
             score += count * math.log(size + 2) + constraint.max_skew - 1
@@ -175,8 +176,3 @@ def _included(constraint: SpreadConstraint, shape: PodShape, node: Node) -> bool
             tolerates(shape.tolerations, t) for t in node.taints if t.effect in _HARD_EFFECTS
         )
     return True
-
-
-def _matching(selector: LabelSelector | None, shape: PodShape, node: Node, board: Board) -> int:
-    """The pods on a node in the pod's namespace that the selector matches."""
-    return board.matching(shape.namespace, selector).get(node.name, 0)

@@ -81,3 +81,54 @@ def test_a_candidate_ranked_by_the_fast_path_is_provisional_until_simulated() ->
     exact = fits_cluster(shapes, view=view_of(state), **common)  # type: ignore[arg-type]
     assert exact.fits and exact.placed
     assert len(exact.placements) == 2  # placed node by node
+
+
+def _plain_web(replicas: int) -> dict[str, object]:
+    manifest = deployment_manifest("web", replicas=replicas, cpu="1")
+    manifest["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}  # type: ignore[index]
+    return manifest
+
+
+def _guard(node_name: str, *, keeps_away: str) -> object:
+    """A running pod whose required anti-affinity keeps pods labelled app=`keeps_away` off
+    its host (InterPodAffinity: existing pods' anti-affinity)."""
+    from tests.plan.scheduler.kit import bound, spec
+
+    term = {"labelSelector": {"matchLabels": {"app": keeps_away}}, "topologyKey": HOST}
+    affinity = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+    return bound(f"guard-{node_name}", node_name, spec(affinity=affinity), labels={"app": "guard"})
+
+
+def _stuck_web_plan(guard_selects: str) -> dict[str, object]:
+    stuck = deployment_pods(
+        "web", count=2, cpu="1", unschedulable=CAPACITY_MESSAGE, since=minutes_ago(10)
+    )
+    states = {
+        "onprem": cluster_state("onprem", [node("o1", cpu="1")], stuck),
+        "a": cluster_state("a", _hosts("a", 1), [_guard("a0", keeps_away=guard_selects)]),  # type: ignore[arg-type, list-item]
+        "b": cluster_state("b", _hosts("b", 2), [_guard("b0", keeps_away=guard_selects)]),  # type: ignore[arg-type, list-item]
+    }
+    web = group("web", "onprem", [_plain_web(2)], preferred_clusters=["a", "b"])
+    (decision,) = make_plan(fleet(["onprem", "a", "b"], [web]), states, now=NOW).decisions
+    return {"decision": decision, **{c.cluster: c for c in decision.candidates}}
+
+
+def test_a_bound_pods_anti_affinity_that_selects_none_of_the_group_keeps_the_sure_bound() -> None:
+    # The guards keep app=db away: nothing about web's pods, so the bound still proves "b".
+    found = _stuck_web_plan("db")
+    assert found["decision"].target == "a"  # type: ignore[attr-defined]
+    b = found["b"]
+    assert b.fits and not b.provisional  # type: ignore[attr-defined]
+    assert "enough nodes have room for every pod" in b.detail  # type: ignore[attr-defined]
+
+
+def test_a_bound_pods_anti_affinity_that_selects_the_group_is_simulated() -> None:
+    # The guards keep app=web off their hosts: "a" has one host, the guard's, so no pod
+    # lands; on "b" both replicas go to the host without a guard.
+    found = _stuck_web_plan("web")
+    assert found["decision"].target == "b"  # type: ignore[attr-defined]
+    a, b = found["a"], found["b"]
+    assert not a.fits  # type: ignore[attr-defined]
+    assert "didn't satisfy existing pods anti-affinity rules" in a.detail  # type: ignore[attr-defined]
+    assert b.placed  # type: ignore[attr-defined]
+    assert [p.node for p in b.placements] == ["b1", "b1"]  # type: ignore[attr-defined]

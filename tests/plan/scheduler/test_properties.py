@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.plan.fit import free_on_nodes
+from reconciler.plan.scheduler.board import view_of
+from reconciler.plan.scheduler.place import hazard_matches
 from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import ClusterState
 from reconciler.workloads.shapes import PodShape
@@ -31,9 +33,20 @@ def clusters(draw: st.DrawFn) -> tuple[list[Any], list[Any], list[PodShape]]:
         )
         for i in range(count)
     ]
+    # A bound pod may keep pods off its domain: the group's (app=w) or others (app=db).
+    guard: dict[str, Any] = {}
+    kept_away = draw(st.sampled_from(["", "w", "db"]))
+    if kept_away:
+        term = {"labelSelector": {"matchLabels": {"app": kept_away}}, "topologyKey": draw(KEYS)}
+        guard["affinity"] = {
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+        }
     pods = [
         bound(
-            f"old{i}", f"n{draw(st.integers(0, count - 1))}", spec(cpu="500m"), labels={"app": "w"}
+            f"old{i}",
+            f"n{draw(st.integers(0, count - 1))}",
+            spec(cpu="500m", **guard),
+            labels={"app": "w"},
         )
         for i in range(draw(st.integers(0, 2)))
     ]
@@ -82,6 +95,11 @@ def test_a_plan_never_breaks_a_required_rule_nor_overcommits_a_node(case: Any) -
         for resource, amount in amounts.items():
             assert amount <= by_name[name].allocatable[resource], (name, resource)
     coupling = shapes[0].coupling
+    for pod in pods:  # existing pods' anti-affinity keeps the group's pods off their domain
+        for term in pod.shape.coupling.anti_affinity if pod.shape.coupling else ():
+            if kept_away(pod) == "w":
+                domain = by_name[pod.node].labels[term.topology_key]
+                assert all(by_name[w].labels[term.topology_key] != domain for _, w in placed)
     if coupling is None:
         return
     for term in coupling.anti_affinity:
@@ -114,7 +132,19 @@ def test_the_sure_bound_never_says_fits_where_the_simulation_does_not(case: Any)
         reserve={},
         bounds=RoomBounds(nodes, ids),
     )
-    if sure is not None and sure.fits:
+    # The planner asks the bound only where no bound pod's anti-affinity selects the group.
+    hazard = hazard_matches(shapes, view=view_of(state))
+    assert hazard == any(p.shape.coupling is not None for p in pods if kept_away(p) == "w")
+    if sure is not None and sure.fits and not hazard:
         assert fit(shapes, nodes, pods).fits
     if any(s.coupling is not None and s.coupling.filters for s in shapes):
         assert sure is None  # a coupled pod switches the bound off
+
+
+def kept_away(pod: Any) -> str:
+    """The app label a bound pod's anti-affinity keeps away ('' when it has none)."""
+    coupling = pod.shape.coupling
+    if coupling is None or not coupling.anti_affinity:
+        return ""
+    selector = coupling.anti_affinity[0].selector
+    return selector.requirements[0].values[0] if selector is not None else ""

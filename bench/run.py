@@ -111,7 +111,10 @@ def _cold_then_warm(directory: Path, repeat: int) -> tuple[list[float], list[flo
         readings: list[Any] = []
 
         def run() -> None:  # what plan_pass does, keeping the fleet read too
-            readings[:] = [read_and_plan(workspace, status=status, recall=git_recall, now=NOW)]
+            # The last pass's reading goes first: one pass at a time, as the daemon runs them
+            # (holding it would count two passes' memory in the peak RSS row).
+            readings.clear()
+            readings.append(read_and_plan(workspace, status=status, recall=git_recall, now=NOW))
 
         cold = timed(run, 1)
         warm = timed(run, repeat)

@@ -2,10 +2,9 @@
 
 The marker is an HTML comment at the end of the body, invisible on GitHub:
 `<!-- placement-reconciler:move group=ray-pred from=onprem to=cloud reason=upgrade-stalled -->`.
-With the head branch `placement/<group>` it tells a move PR from any other.
-When the bot itself closes a move PR that is no longer needed, it labels it
-`placement:withdrawn` and ends the closing comment with `<!-- placement-reconciler:withdrawn -->`,
-so the close is not read back as a person's veto.
+With the head branch `placement/<group>` it tells a move PR from any other. A move PR the
+bot closes itself (no longer needed) is labelled `placement:withdrawn` and its closing
+comment ends with `<!-- placement-reconciler:withdrawn -->`: that close is no veto.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ MARKER = "placement-reconciler:move"
 WITHDRAWN_MARKER = "placement-reconciler:withdrawn"
 LEFT_OPEN_MARKER = "placement-reconciler:left-open"  # said once: "no longer needed, yours"
 NOT_ARRIVED_MARKER = "placement-reconciler:not-arrived"  # said once on a merged move PR
-WITHDRAWN_LABEL = "withdrawn"  # after the labels prefix: `placement:withdrawn`
+LABEL = "placement"  # every move PR has it, and `placement:<reason>`
+WITHDRAWN_LABEL = "placement:withdrawn"
 MARKER_COMMENT = re.compile(r"\s*<!--\s*" + re.escape(MARKER) + r"\b(?P<fields>[^>]*?)\s*-->")
 
 

@@ -76,6 +76,25 @@ def push(
     return stderr or f"git push exited with {done.returncode}"
 
 
+def fetch(repo: Path, branch: str, *, env: Mapping[str, str] | None = None) -> str | None:
+    """Fetch origin's branch to refs/remotes/origin/; its tip, or None when origin has none."""
+    tracking = f"refs/remotes/origin/{branch}"
+    refspec = f"+refs/heads/{branch}:{tracking}"
+    try:
+        run_git(
+            ["fetch", "--quiet", "--no-tags", "origin", refspec],
+            cwd=repo,
+            env=env,
+            timeout=NETWORK_TIMEOUT,
+        )
+    except GitError as error:
+        if "couldn't find remote ref" not in error.stderr:
+            raise
+        run_git(["update-ref", "-d", tracking], cwd=repo, check=False)
+        return None
+    return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=repo)
+
+
 def advance(repo: Path, *, branch: str, old: str, new: str, paths: Sequence[str] = ()) -> str:
     """Move branch from old to new, and the checkout with it; '' or why it could not.
 

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from reconciler.core.progress import MOVES_WRITTEN, Progress, no_progress
 from reconciler.fleet.model import Fleet
+from reconciler.github.branch_publish import BRANCH_PREFIX
 from reconciler.github.move_pull_request import (
     ClosedMove,
     MoveProposal,
@@ -20,7 +21,7 @@ from reconciler.github.move_pull_request import (
     ProposalResult,
     RateLimited,
 )
-from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
+from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
 from reconciler.plan.explain import commit_message, policy_summary, pull_request_title
 from reconciler.plan.markdown import pull_request_body

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.core import errors
-from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, run_git
+from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, run_git
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def clone_or_reuse(
     fresh: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Path:
-    """A clone of url at path: the existing one when it is sound, else a fresh one.
+    """A clone of url at path: the existing one (the workspace checks it is sound), else a
+    fresh one.
 
     With `fresh`, an existing clone of url is replaced by a new one (never a directory
     that is not a clone of url). `env` is added to git's environment for the clone
@@ -67,9 +68,9 @@ def clone_or_reuse(
         # Never let git look above path: a broken clone must not find an enclosing repo.
         alone = {"GIT_CEILING_DIRECTORIES": str(path.parent.resolve())}
         origin = run_git(["config", "--get", "remote.origin.url"], cwd=path, env=alone, check=False)
-        if not fresh and origin.returncode == 0 and _is_sound_clone(path, branch=branch, env=alone):
-            if origin.stdout.decode().strip() != url:
-                raise CloneError(f"{path} is a clone of another repository, not {url}")
+        if origin.returncode == 0 and origin.stdout.decode().strip() != url:
+            raise CloneError(f"{path} is a clone of another repository, not {url}")
+        if origin.returncode == 0 and not fresh:
             return path
         if not fresh:
             log.warning("re-cloning %s: the existing clone is broken", path)
@@ -89,14 +90,3 @@ def clone_or_reuse(
             shutil.rmtree(path)
         new.rename(path)
     return path
-
-
-def _is_sound_clone(path: Path, *, branch: str, env: dict[str, str]) -> bool:
-    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=path, env=env, check=False)
-    return (
-        head.stdout.decode().strip() == f"refs/heads/{branch}"
-        and git_succeeds(
-            ["rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}"], cwd=path, env=env
-        )
-        and git_succeeds(["status", "--porcelain"], cwd=path, env=env)
-    )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.github.credentials import redact, secrets_in_env
+from reconciler.github.move_pull_request import BRANCH_PREFIX
 from reconciler.gitrepo.branch import LOST_RACE, UP_TO_DATE, fetch, push
 from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_text, run_git
 from reconciler.gitrepo.move_commit import MoveRefused, build_move_commit
@@ -23,7 +24,6 @@ from reconciler.gitrepo.workspace import DEFAULT_AUTHOR, Move, Workspace
 
 log = logging.getLogger(__name__)
 
-BRANCH_PREFIX = "placement/"
 PUBLISH_ATTEMPTS = 3
 
 

@@ -11,20 +11,17 @@ unknown, so nothing should be decided from it).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 import github
-import requests
-from github.GithubException import GithubException, RateLimitExceededException
+from github.GithubException import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from reconciler.github.branch_publish import (
-    BRANCH_PREFIX,
     PublishResult,
     delete_bot_branch,
     human_on_branch,
@@ -33,18 +30,19 @@ from reconciler.github.branch_publish import (
 )
 from reconciler.github.credentials import redact, secrets_in_env
 from reconciler.github.move_pull_request import (
+    BRANCH_PREFIX,
     LABEL,
     LEFT_OPEN_MARKER,
     MARKER_COMMENT,
     NOT_ARRIVED_MARKER,
     WITHDRAWN_LABEL,
     WITHDRAWN_MARKER,
-    ClosedMove,
     GitHubUnavailable,
     MoveProposal,
-    OpenMove,
+    MovePullRequest,
     ProposalResult,
     RateLimited,
+    calling_github,
     commit_message_of,
     marker,
     parse_marker,
@@ -81,53 +79,27 @@ class PullRequests:
         self._secrets = tuple(secrets)
         self._repo: Repository | None = None
 
-    def open_moves(self) -> list[OpenMove]:
+    def open_moves(self) -> list[MovePullRequest]:
         """Open PRs from a `placement/*` branch of this repo whose body has the marker."""
-        moves = []
-        with _calling_github("list the open move pull requests"):
-            for pr in self._repository().get_pulls(state="open", base=self._base):
-                if (fields := self._move_fields(pr)) is not None:
-                    moves.append(
-                        OpenMove(
-                            group=fields["group"],
-                            source=fields["from"],
-                            target=fields["to"],
-                            reason=fields.get("reason", ""),
-                            number=pr.number,
-                            url=pr.html_url,
-                            head_sha=pr.head.sha,
-                        )
-                    )
-        return moves
+        with calling_github("list the open move pull requests"):
+            pulls = self._repository().get_pulls(state="open", base=self._base)
+            return [move for pr in pulls if (move := self._read(pr)) is not None]
 
-    def closed_moves(self, *, since: dt.datetime) -> list[ClosedMove]:
+    def closed_moves(self, *, since: dt.datetime) -> list[MovePullRequest]:
         """Move PRs closed since `since`, merged or not, newest first."""
         since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
         moves = []
-        with _calling_github("list the closed move pull requests"):
+        with calling_github("list the closed move pull requests"):
             pulls = self._repository().get_pulls(
                 state="closed", base=self._base, sort="updated", direction="desc"
             )
             for pr in pulls:
                 if pr.updated_at is not None and pr.updated_at < since:
                     break  # closed_at <= updated_at, and the rest was updated earlier
-                fields = self._move_fields(pr)
-                if fields is None or pr.closed_at is None or pr.closed_at < since:
-                    continue
-                moves.append(
-                    ClosedMove(
-                        group=fields["group"],
-                        source=fields["from"],
-                        target=fields["to"],
-                        number=pr.number,
-                        closed_at=pr.closed_at,
-                        merged=pr.merged_at is not None,
-                        merged_at=pr.merged_at,
-                        withdrawn=WITHDRAWN_LABEL in {label.name for label in pr.labels},
-                        head_sha=pr.head.sha,
-                    )
-                )
-        return sorted(moves, key=lambda move: move.closed_at, reverse=True)
+                move = self._read(pr)
+                if move is not None and pr.closed_at is not None and pr.closed_at >= since:
+                    moves.append((pr.closed_at, move))
+        return [move for _, move in sorted(moves, key=lambda pair: pair[0], reverse=True)]
 
     def propose(
         self,
@@ -155,7 +127,7 @@ class PullRequests:
             return ProposalResult(group, "failed", error=self._clean(published.error))
         title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
         try:
-            with _calling_github(f"propose moving {group}"):
+            with calling_github(f"propose moving {group}"):
                 pr = self._find_open(branch)
                 if pr is None:
                     pr, action = self._create(branch, title=title, body=body)
@@ -188,9 +160,9 @@ class PullRequests:
         """
         branch = BRANCH_PREFIX + group
         try:
-            with _calling_github(f"withdraw the move of {group}"):
+            with calling_github(f"withdraw the move of {group}"):
                 pr = self._find_open(branch)
-                if pr is None or self._move_fields(pr) is None:
+                if pr is None or self._read(pr) is None:
                     return None
                 human = human_on_branch(
                     workspace, branch=branch, bot_email=self._bot_email, push_env=push_env
@@ -223,7 +195,7 @@ class PullRequests:
 
     def delete_merged_branches(
         self,
-        merged: Iterable[ClosedMove],
+        merged: Iterable[MovePullRequest],
         *,
         workspace: Workspace,
         push_env: Mapping[str, str] | None = None,
@@ -255,12 +227,12 @@ class PullRequests:
                 deleted.append(branch)
         return deleted
 
-    def tell_not_arrived(self, move: ClosedMove, *, evidence: str) -> ProposalResult | None:
+    def tell_not_arrived(self, move: MovePullRequest, *, evidence: str) -> ProposalResult | None:
         """Comment on a merged move PR, once, that its group did not arrive, with the
         evidence; None when it was said already."""
         said = f"{move.group} has not arrived on {move.target} since this was merged: {evidence}"
         try:
-            with _calling_github(f"comment on pull request #{move.number}"):
+            with calling_github(f"comment on pull request #{move.number}"):
                 pr = self._repository().get_pull(move.number)
                 if not self._comment_once(pr, said, marker=NOT_ARRIVED_MARKER):
                     return None
@@ -275,7 +247,7 @@ class PullRequests:
     def _left_alone(self, group: str, *, branch: str, published: PublishResult) -> ProposalResult:
         """The result for a branch a person committed to, naming its open PR when there is one."""
         try:
-            with _calling_github(f"find the pull request of {branch}"):
+            with calling_github(f"find the pull request of {branch}"):
                 pr = self._find_open(branch)
         except RateLimited:
             raise
@@ -296,15 +268,26 @@ class PullRequests:
             self._repo = self._github.get_repo(self._repo_name)
         return self._repo
 
-    def _move_fields(self, pr: PullRequest) -> dict[str, str] | None:
-        """The marker's fields when pr is a move PR from this repo, else None."""
+    def _read(self, pr: PullRequest) -> MovePullRequest | None:
+        """The move of pr, when it is a move PR from this repo (its branch and marker agree)."""
         head = pr.head
         if not head.ref.startswith(BRANCH_PREFIX) or head.label != f"{self._owner}:{head.ref}":
             return None
         fields = parse_marker(pr.body)
         if fields is None or fields["group"] != head.ref.removeprefix(BRANCH_PREFIX):
             return None
-        return fields
+        return MovePullRequest(
+            group=fields["group"],
+            source=fields["from"],
+            target=fields["to"],
+            reason=fields.get("reason", ""),
+            number=pr.number,
+            url=pr.html_url,
+            head_sha=head.sha,
+            closed_at=pr.closed_at,
+            merged_at=pr.merged_at,
+            withdrawn=WITHDRAWN_LABEL in {label.name for label in pr.labels},
+        )
 
     def _find_open(self, branch: str) -> PullRequest | None:
         pulls = self._repository().get_pulls(state="open", head=f"{self._owner}:{branch}")
@@ -356,29 +339,3 @@ class PullRequests:
     def _clean(self, text: str) -> str:
         """The text without known secrets or anything shaped like a GitHub token."""
         return _TOKEN_LIKE.sub("***", redact(text, secrets=self._secrets))
-
-
-@contextlib.contextmanager
-def _calling_github(what: str) -> Iterator[None]:
-    """Turn every failure to talk to GitHub into GitHubUnavailable, rate limits into RateLimited."""
-    try:
-        yield
-    except GithubException as failure:
-        headers = {key.lower(): value for key, value in (failure.headers or {}).items()}
-        limited = failure.status == 403 and headers.get("x-ratelimit-remaining") == "0"
-        if limited or failure.status == 429 or isinstance(failure, RateLimitExceededException):
-            raise RateLimited(f"GitHub's rate limit was hit trying to {what}") from failure
-        data = failure.data if isinstance(failure.data, dict) else {}
-        message = failure.message or data.get("message", "") or str(failure.data)
-        answered = f"GitHub answered {failure.status}: {message}"
-        raise GitHubUnavailable(f"cannot {what}: {answered}") from failure
-    except requests.exceptions.RetryError as failure:
-        if re.search(r"too many (403|429) error", str(failure)):
-            raise RateLimited(f"GitHub's rate limit was hit trying to {what}") from failure
-        raise GitHubUnavailable(f"cannot {what}: GitHub kept failing") from failure
-    except requests.exceptions.Timeout as failure:
-        raise GitHubUnavailable(f"cannot {what}: GitHub did not answer in time") from failure
-    except requests.exceptions.ConnectionError as failure:
-        raise GitHubUnavailable(f"cannot {what}: GitHub cannot be reached") from failure
-    except requests.exceptions.RequestException as failure:
-        raise GitHubUnavailable(f"cannot {what}: the request to GitHub failed") from failure

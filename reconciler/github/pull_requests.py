@@ -22,7 +22,6 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from reconciler.github.branch_publish import (
-    PublishResult,
     delete_bot_branch,
     human_on_branch,
     publish_move_branch,
@@ -118,17 +117,19 @@ class PullRequests:
         move = Move(
             group, proposal.source, proposal.target, message, proposal.phase, proposal.started
         )
-        published = publish_move_branch(
-            workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
-        )
-        if published.human:
-            return self._left_alone(group, branch=branch, published=published)
-        if published.error:
-            return ProposalResult(group, "failed", error=self._clean(published.error))
-        title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
         try:
             with calling_github(f"propose moving {group}"):
                 pr = self._find_open(branch)
+                published = publish_move_branch(
+                    workspace, move, branch=branch, bot_email=self._bot_email, push_env=push_env
+                )
+                if published.human:  # the branch is theirs: named with its PR, if it has one
+                    number, url = (pr.number, pr.html_url) if pr is not None else (0, "")
+                    human = published.human
+                    return ProposalResult(group, "left-alone", number, url, published.error, human)
+                if published.error:
+                    return ProposalResult(group, "failed", error=self._clean(published.error))
+                title, body = self._clean(proposal.title)[:MAX_TITLE], self._body(proposal)
                 if pr is None:
                     pr, action = self._create(branch, title=title, body=body)
                     self._label(pr, reason=proposal.reason)
@@ -244,17 +245,10 @@ class PullRequests:
             )
         return ProposalResult(move.group, "told not arrived", move.number, pr.html_url)
 
-    def _left_alone(self, group: str, *, branch: str, published: PublishResult) -> ProposalResult:
-        """The result for a branch a person committed to, naming its open PR when there is one."""
-        try:
-            with calling_github(f"find the pull request of {branch}"):
-                pr = self._find_open(branch)
-        except RateLimited:
-            raise
-        except GitHubUnavailable:  # the branch is still left alone; only its name is missed
-            pr = None
-        number, url = (pr.number, pr.html_url) if pr is not None else (0, "")
-        return ProposalResult(group, "left-alone", number, url, published.error, published.human)
+    def _repository(self) -> Repository:
+        if self._repo is None:
+            self._repo = self._github.get_repo(self._repo_name)
+        return self._repo
 
     def _comment_once(self, pr: PullRequest, text: str, *, marker: str) -> bool:
         """Comment text ending in a hidden marker, unless a comment has it; True when said."""
@@ -262,11 +256,6 @@ class PullRequests:
             return False
         pr.create_issue_comment(self._clean(f"{text}\n\n<!-- {marker} -->"))
         return True
-
-    def _repository(self) -> Repository:
-        if self._repo is None:
-            self._repo = self._github.get_repo(self._repo_name)
-        return self._repo
 
     def _read(self, pr: PullRequest) -> MovePullRequest | None:
         """The move of pr, when it is a move PR from this repo (its branch and marker agree)."""
@@ -297,8 +286,10 @@ class PullRequests:
         """Open the PR; or adopt the one someone opened meanwhile (a retried POST, another
         reconciler), which GitHub answers with 422 "already exists"."""
         try:
-            pulls = self._repository()
-            return pulls.create_pull(base=self._base, head=branch, title=title, body=body), "opened"
+            pr = self._repository().create_pull(
+                base=self._base, head=branch, title=title, body=body
+            )
+            return pr, "opened"
         except GithubException as failure:
             if failure.status != 422 or "already exists" not in str(failure.data):
                 raise

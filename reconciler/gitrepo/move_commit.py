@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from reconciler.core import errors
 from reconciler.gitrepo import kustomization
 from reconciler.gitrepo.git_command import git_text, run_git
-from reconciler.gitrepo.placement_file import with_move_marker, without_move_marker
 
 if TYPE_CHECKING:
     from reconciler.gitrepo.workspace import Move
@@ -161,7 +160,7 @@ def build_move_commit(
     elif phase == "copy":
         found = tree.text(policy)
         with _refusing(group, policy):
-            marked = with_move_marker(
+            marked = kustomization.with_move_marker(
                 found and found[1], source=move.source, target=move.target, started=move.started
             )
         for path in (policy, f"{paths.target_dir}/{POLICY_FILE}"):
@@ -178,7 +177,7 @@ def build_move_commit(
         found = tree.text(staying)
         if found is not None:
             with _refusing(group, staying):
-                cleared = without_move_marker(found[1])
+                cleared = kustomization.without_move_marker(found[1])
             if cleared is None:  # nothing else was left in the file
                 entries[staying] = None
             else:

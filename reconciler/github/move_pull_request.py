@@ -41,10 +41,8 @@ class RateLimited(GitHubUnavailable):
 
 @dataclasses.dataclass(frozen=True)
 class MoveProposal:
-    """A move to propose; body is the caller's markdown evidence (the marker is added).
-
-    commit_message is the move commit's message (with trailers); empty means a default.
-    """
+    """A move to propose: body is the caller's markdown evidence (the marker is added),
+    commit_message the move commit's, trailers included."""
 
     group: str
     source: str
@@ -52,7 +50,7 @@ class MoveProposal:
     reason: str
     title: str
     body: str
-    commit_message: str = ""
+    commit_message: str
     phase: str = ""  # make-before-break: copy | finish | revert
     started: str = ""  # make-before-break: when the copy began
 
@@ -115,19 +113,6 @@ def parse_marker(body: str | None) -> dict[str, str] | None:
     if not all(fields.get(key) for key in ("group", "from", "to")):
         return None
     return fields
-
-
-def commit_message_of(proposal: MoveProposal) -> str:
-    """The move commit's message: the proposal's own, or a subject with the trailers."""
-    if proposal.commit_message:
-        return proposal.commit_message
-    return (
-        f"placement: move {proposal.group} from {proposal.source} to {proposal.target}\n\n"
-        f"Placement-Group: {proposal.group}\n"
-        f"Placement-From: {proposal.source}\n"
-        f"Placement-To: {proposal.target}\n"
-        f"Placement-Reason: {slug(proposal.reason)}\n"
-    )
 
 
 def slug(reason: str) -> str:

@@ -42,7 +42,6 @@ from reconciler.github.move_pull_request import (
     ProposalResult,
     RateLimited,
     calling_github,
-    commit_message_of,
     marker,
     parse_marker,
     slug,
@@ -113,10 +112,8 @@ class PullRequests:
         if bad:
             return ProposalResult(group, "failed", error=f"{bad[0]!r} is not a valid name")
         branch = BRANCH_PREFIX + group
-        message = commit_message_of(proposal)
-        move = Move(
-            group, proposal.source, proposal.target, message, proposal.phase, proposal.started
-        )
+        message, phase, started = proposal.commit_message, proposal.phase, proposal.started
+        move = Move(group, proposal.source, proposal.target, message, phase, started)
         try:
             with calling_github(f"propose moving {group}"):
                 pr = self._find_open(branch)

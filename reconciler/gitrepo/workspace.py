@@ -127,10 +127,10 @@ class Workspace:
         if problem:
             raise WorkspaceError(problem)
         if not git_succeeds(["rev-parse", "--verify", "-q", workspace._ref], cwd=workspace.path):
+            # Checked out on another branch, the checkout may have ours only as origin's.
             tracking = f"refs/remotes/origin/{branch}"
-            if not git_succeeds(["rev-parse", "--verify", "-q", tracking], cwd=workspace.path):
+            if not git_succeeds(["update-ref", workspace._ref, tracking, ""], cwd=workspace.path):
                 raise WorkspaceError(f"{workspace.path} has no branch {branch}")
-            run_git(["update-ref", workspace._ref, tracking, ""], cwd=workspace.path)
         return workspace
 
     def _repair_clone(self, *, env: Mapping[str, str] | None) -> str:

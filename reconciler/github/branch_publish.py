@@ -51,8 +51,7 @@ def publish_move_branch(
     ref = f"refs/heads/{branch}"
     try:
         for _ in range(PUBLISH_ATTEMPTS):
-            base, tip = _look(workspace, branch=branch, env=env)
-            human = _human_on_branch(workspace.path, base=base, tip=tip, bot_email=bot_email)
+            base, tip, human = _look(workspace, branch=branch, bot_email=bot_email, env=env)
             if human:
                 error = f"{branch} has a commit by {human}: left alone"
                 return PublishResult(branch, tip or "", False, error, human)
@@ -94,10 +93,9 @@ def delete_bot_branch(
     env = dict(push_env or {})
     ref = f"refs/heads/{branch}"
     try:
-        base, tip = _look(workspace, branch=branch, env=env)
+        _, tip, human = _look(workspace, branch=branch, bot_email=bot_email, env=env)
         if tip is None:
             return True
-        human = _human_on_branch(workspace.path, base=base, tip=tip, bot_email=bot_email)
         if (only_at and tip != only_at) or human:
             log.info("not deleting %s: %s", branch, f"a commit by {human}" if human else "moved on")
             return False
@@ -120,8 +118,7 @@ def human_on_branch(
 ) -> str:
     """Who made a commit on origin's branch that is not the bot's; '' when none (or no
     branch). Raises GitError when origin cannot be read."""
-    base, tip = _look(workspace, branch=branch, env=push_env or {})
-    return _human_on_branch(workspace.path, base=base, tip=tip, bot_email=bot_email)
+    return _look(workspace, branch=branch, bot_email=bot_email, env=push_env or {})[2]
 
 
 def remote_branches(
@@ -138,12 +135,16 @@ def remote_branches(
     return {ref.removeprefix("refs/heads/"): sha for sha, ref in tips}
 
 
-def _look(workspace: Workspace, *, branch: str, env: Mapping[str, str]) -> tuple[str, str | None]:
-    """Fetch origin's base branch and branch: the base tip, and the branch's (None if none)."""
+def _look(
+    workspace: Workspace, *, branch: str, bot_email: str, env: Mapping[str, str]
+) -> tuple[str, str | None, str]:
+    """Fetch origin's base branch and branch: the base tip, the branch's (None if none), and
+    who made a commit on the branch that is not the bot's ('' if nobody)."""
     base = fetch(workspace.path, workspace.branch, env=env)
     if base is None:
         raise GitError(["fetch"], 1, f"origin has no branch {workspace.branch}")
-    return base, fetch(workspace.path, branch, env=env)
+    tip = fetch(workspace.path, branch, env=env)
+    return base, tip, _human_on_branch(workspace.path, base=base, tip=tip, bot_email=bot_email)
 
 
 def _human_on_branch(repo: Path, *, base: str, tip: str | None, bot_email: str) -> str:

@@ -184,7 +184,6 @@ def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, st
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": f"http.{git_host_url(base_url)}/.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-        "GIT_TERMINAL_PROMPT": "0",
     }
 
 

@@ -23,21 +23,17 @@ class CloneError(errors.GitError):
     """The clone cannot be made or re-used."""
 
 
-def is_clone_source(repo: str) -> bool:
-    """True for a clone URL, a path ending .git, or a bare repository; False for a checkout."""
-    if "://" in repo or _SCP_LIKE_URL.match(repo) or repo.rstrip("/").endswith(".git"):
-        return True
-    if not Path(repo).is_dir():
-        return False
-    bare = run_git(["rev-parse", "--is-bare-repository"], cwd=Path(repo), check=False)
-    return bare.returncode == 0 and bare.stdout.decode().strip() == "true"
-
-
-def clone_url(repo: str) -> str:
-    """The repo as git clone takes it: URLs as given, local paths made absolute."""
+def clone_source(repo: str) -> str | None:
+    """What git clone takes for repo: a URL as given, a bare repository (or a path ending
+    .git) made absolute; None for a checkout, which is worked in where it is."""
     if "://" in repo or _SCP_LIKE_URL.match(repo):
         return repo
-    return str(Path(repo).resolve())
+    path, asked = Path(repo), ["rev-parse", "--is-bare-repository"]
+    if repo.rstrip("/").endswith(".git") or (
+        path.is_dir() and run_git(asked, cwd=path, check=False).stdout.strip() == b"true"
+    ):
+        return str(path.resolve())
+    return None
 
 
 def cache_dir(url: str, *, branch: str) -> Path:

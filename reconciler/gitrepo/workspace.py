@@ -101,8 +101,8 @@ class Workspace:
         env is added to git's environment where it reaches the remote (credentials)."""
         if not git_succeeds(["check-ref-format", f"refs/heads/{branch}"], cwd=Path.cwd()):
             raise WorkspaceError(f"{branch!r} is not a valid branch name")
-        if clone.is_clone_source(repo):
-            url = clone.clone_url(repo)
+        url = clone.clone_source(repo)
+        if url is not None:
             path = workdir or clone.cache_dir(url, branch=branch)
             try:
                 workspace = cls(

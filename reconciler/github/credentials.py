@@ -150,7 +150,9 @@ def github_client(
     asks of integrations, are kept unless given otherwise. With a deadline, no request is
     sent, retried or waited for past it (see `deadline`).
     """
-    auth = _auth(credential)
+    if credential.kind == "app" and not credential._app:
+        credential._app.append(InstallationAuth(credential))
+    auth = credential._app[0] if credential._app else CurrentToken(credential)
     timeout = Consts.DEFAULT_TIMEOUT
     if deadline is not None:
         auth.deadline = deadline
@@ -231,14 +233,6 @@ def redact(text: str, *, secrets: Iterable[str]) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "***")
     return text
-
-
-def _auth(credential: GitHubCredential) -> InstallationAuth | CurrentToken:
-    if credential.kind != "app":
-        return CurrentToken(credential)
-    if not credential._app:
-        credential._app.append(InstallationAuth(credential))
-    return credential._app[0]
 
 
 def _read_secret(path: str, variable: str) -> str:

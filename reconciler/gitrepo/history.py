@@ -85,7 +85,8 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
         sha, timestamp, parents, subject, *trailers = fields
         when = datetime.fromtimestamp(int(timestamp), tz=UTC)
         commits[sha] = (when, parents.split(), subject)
-        group, source, target, reason, phase = (_first(values) for values in trailers)
+        # A trailer may appear several times (its values joined by \x1d): the first counts.
+        group, source, target, reason, phase = (t.split("\x1d", 1)[0].strip() for t in trailers)
         if group:
             moves.append(MoveRecord(group, source, target, reason, sha, when, subject, phase))
     reached = _reached_branch(tip, commits)
@@ -133,8 +134,3 @@ def last_moves(records: Iterable[MoveRecord]) -> dict[str, MoveRecord]:
     for record in records:
         latest[record.group] = record
     return latest
-
-
-def _first(values: str) -> str:
-    """The first value of a trailer that may appear several times (joined by \\x1d)."""
-    return values.split("\x1d", 1)[0].strip()

@@ -231,20 +231,6 @@ def _start_index(
 
 
 @contextlib.contextmanager
-def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
-    """An environment where new objects go to a temporary store (the repo's stay readable).
-
-    For a dry run: the move is built exactly as for real, and nothing of it is left behind.
-    """
-    objects = Path(git_text(["rev-parse", "--git-path", "objects"], cwd=repo))
-    with tempfile.TemporaryDirectory(prefix="placement-objects-") as scratch:
-        yield {
-            "GIT_OBJECT_DIRECTORY": scratch,
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((repo / objects).resolve()),
-        }
-
-
-@contextlib.contextmanager
 def _refusing(group: str, path: str) -> Iterator[None]:
     """A file of the repo that cannot be read or edited safely refuses the move, saying why."""
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -37,7 +38,6 @@ from reconciler.gitrepo.move_commit import (
     MovePaths,
     MoveRefused,
     build_move_commit,
-    scratch_objects,
 )
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,11 @@ class Workspace:
         Raises MoveRefused when the move cannot be made on the current tip.
         """
         base, paths = self.head(), MovePaths.of(move)
-        with scratch_objects(self.path) as env:
+        objects = self.path / git_text(["rev-parse", "--git-path", "objects"], cwd=self.path)
+        with tempfile.TemporaryDirectory(prefix="placement-objects-") as scratch:
+            # The move is built as for real, its objects in a scratch store beside the repo's.
+            env = {"GIT_OBJECT_DIRECTORY": scratch}
+            env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
             new = build_move_commit(self.path, move, base=base, author=DEFAULT_AUTHOR, env=env)
             diff = ["diff", "--no-color", "--no-ext-diff", "-M", base, new]
             stat = git_text([*diff, "--stat=160", "--summary"], cwd=self.path, env=env)

@@ -46,7 +46,6 @@ class MoveRefused(errors.GitError):
     """The move cannot be written on this base; the message says why in plain words."""
 
     def __init__(self, group: str, reason: str) -> None:
-        self.group = group
         self.reason = reason
         super().__init__(f"cannot move {group}: {reason}")
 

@@ -207,11 +207,7 @@ class Workspace:
         author: tuple[str, str] = DEFAULT_AUTHOR,
         env: Mapping[str, str] | None = None,
     ) -> MoveResult:
-        """Commit the move on the branch (and push it); on any error nothing is changed.
-
-        With a remote the commit is pushed first and the local branch follows only once
-        origin has it, so a crash never leaves a local commit that origin lacks.
-        """
+        """Commit the move on the branch (and push it); on any error nothing is changed."""
         try:
             return self._apply(move, publish=push and self.has_origin(), author=author, env=env)
         except MoveRefused as refused:

@@ -14,16 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import github
-import requests
-from github.GithubException import GithubException
 
 from reconciler.core.errors import UsageError
-from reconciler.github.move_pull_request import MARKER as MOVE_MARKER
-from reconciler.github.move_pull_request import GitHubUnavailable
+from reconciler.github.move_pull_request import BRANCH_PREFIX, MARKER, calling_github
 
 CHECK_MARKER = "<!-- placement-reconciler:check -->"
 STATUS_CONTEXT = "placement/capacity"
-MOVE_BRANCH_PREFIX = "placement/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,10 +34,8 @@ class PublishedCheck:
 def pull_request_number(env: Mapping[str, str]) -> int | None:
     """The pull request of a GitHub Actions `pull_request` event (GITHUB_EVENT_PATH), if any."""
     path = env.get("GITHUB_EVENT_PATH", "")
-    if not path or env.get("GITHUB_EVENT_NAME", "pull_request") not in (
-        "pull_request",
-        "pull_request_target",
-    ):
+    events = ("pull_request", "pull_request_target")
+    if not path or env.get("GITHUB_EVENT_NAME", "pull_request") not in events:
         return None
     try:
         event = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -63,10 +57,10 @@ def publish_check(
     head_sha: str = "",
 ) -> PublishedCheck:
     """Write (or update) the check's comment on pull request `number`, then its status."""
-    try:
+    with calling_github(f"write the check on #{number}"):
         repository = client.get_repo(repo)
         pull = repository.get_pull(number)
-        if pull.head.ref.startswith(MOVE_BRANCH_PREFIX) and MOVE_MARKER in (pull.body or ""):
+        if pull.head.ref.startswith(BRANCH_PREFIX) and MARKER in (pull.body or ""):
             return PublishedCheck(skipped=f"#{number} is the reconciler's own move pull request")
         text = f"{body.rstrip()}\n\n{CHECK_MARKER}"
         mine = [c for c in pull.get_issue_comments() if CHECK_MARKER in (c.body or "")]
@@ -81,13 +75,4 @@ def publish_check(
             description=description[:140],  # GitHub's limit for a status description
             context=STATUS_CONTEXT,
         )
-    except GithubException as failure:
-        message = failure.data.get("message") if isinstance(failure.data, dict) else None
-        raise GitHubUnavailable(
-            f"GitHub refused the check on #{number} ({failure.status}: {message or 'no message'})"
-        ) from None
-    except requests.exceptions.RequestException as failure:
-        raise GitHubUnavailable(
-            f"GitHub could not be reached for the check on #{number} ({type(failure).__name__})"
-        ) from None
     return PublishedCheck(comment_url=comment.html_url or comment.url, created=created)

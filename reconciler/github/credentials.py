@@ -1,11 +1,11 @@
 """GitHub credentials from the environment or a mounted file, and keeping them out of sight.
 
-A credential is a token (`GITHUB_TOKEN`, or `GITHUB_TOKEN_FILE` naming a mounted file)
-or a GitHub App (`GITHUB_APP_ID`, `GITHUB_APP_INSTALLATION_ID`,
-`GITHUB_APP_PRIVATE_KEY_FILE`). It is never read from the fleet repo. The same
-credential serves the REST API (PyGithub) and git over https: git gets it as an
-`http.extraHeader` through `GIT_CONFIG_*` variables, so it is neither in a command line
-nor in a remote URL, and `redact` removes it from any text that leaves the process.
+A credential is a token (`GITHUB_TOKEN`, or `GITHUB_TOKEN_FILE` naming a mounted file) or
+a GitHub App installation (`GITHUB_APP_ID`, `GITHUB_APP_INSTALLATION_ID`,
+`GITHUB_APP_PRIVATE_KEY_FILE`), never read from the fleet repo. It serves the REST API
+(PyGithub) and git over https, which gets it as an `http.extraHeader` in `GIT_CONFIG_*`
+variables (neither in a command line nor in a remote URL); `redact` removes it from any
+text that leaves the process.
 """
 
 from __future__ import annotations
@@ -19,23 +19,17 @@ from pathlib import Path
 
 import github
 from github import Auth, Consts
+from github.InstallationAuthorization import InstallationAuthorization
 from urllib3.util import Retry
 
 from reconciler.core.errors import UsageError
 from reconciler.github.deadline import Deadline, DeadlineAuth, DeadlineRetry
 
 GIT_USER = "x-access-token"
-REDACTED = "***"
 # An installation token is renewed when it has less than this left: enough for a pass
 # (its git pushes and API calls) to finish with the token it started with.
 REFRESH_BEFORE_EXPIRY = dt.timedelta(minutes=5)
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    """The real time, aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
+_APP_VARIABLES = ("GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "GITHUB_APP_PRIVATE_KEY_FILE")
 
 
 class CredentialError(UsageError):
@@ -51,24 +45,21 @@ class GitHubCredential:
     app_id: str = ""
     installation_id: int = 0
     private_key: str = dataclasses.field(default="", repr=False)
-    # A token read from GITHUB_TOKEN_FILE is read again whenever it is used: a mounted
-    # secret may be rotated under a running daemon.
+    # Read again on every use: a mounted secret may be rotated under a running daemon.
     token_file: str = dataclasses.field(default="", compare=False)
-    clock: Clock = dataclasses.field(default=utc_now, repr=False, compare=False)
-    # The App's installation auth, built once and shared by the API client and git, so
-    # one renewal of the installation token serves both.
-    _installation: list[RenewingInstallationAuth] = dataclasses.field(
+    clock: Callable[[], dt.datetime] = dataclasses.field(
+        default=lambda: dt.datetime.now(dt.UTC), repr=False, compare=False
+    )
+    # Every token read from the file or fetched for the App, so that `secrets` has them all.
+    _seen: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
+    # The App's auth, shared by the API client and git: one renewal serves both.
+    _app: list[InstallationAuth] = dataclasses.field(
         default_factory=list, repr=False, compare=False
     )
-    # Every token read from the file, so that `secrets` masks the old ones too.
-    _tokens_read: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     def secrets(self) -> list[str]:
         """Every secret this credential holds now (for `redact`)."""
-        found = [self.token, self.private_key, *self._tokens_read]
-        for auth in self._installation:
-            found += auth.fetched
-        return [secret for secret in found if secret]
+        return [secret for secret in (self.token, self.private_key, *self._seen) if secret]
 
     def current_token(self) -> str:
         """The token to send now: the file's content as it is now, or the given token."""
@@ -76,37 +67,33 @@ class GitHubCredential:
             return self.token
         try:
             token = _read_secret(self.token_file, "GITHUB_TOKEN_FILE")
-        except CredentialError:
-            return self._tokens_read[-1] if self._tokens_read else self.token  # mid-rotation
-        if token not in self._tokens_read:
-            self._tokens_read.append(token)
+        except CredentialError:  # mid-rotation: the last one read
+            return self._seen[-1] if self._seen else self.token
+        if token not in self._seen:
+            self._seen.append(token)
         return token
 
 
-class RenewingInstallationAuth(DeadlineAuth, Auth.AppInstallationAuth):
-    """A GitHub App installation whose token is renewed by our rule and our clock:
-    when less than REFRESH_BEFORE_EXPIRY is left (PyGithub's own rule is 20 seconds,
-    on the machine's clock)."""
+class InstallationAuth(DeadlineAuth, Auth.AppInstallationAuth):
+    """PyGithub's App installation auth, its token renewed on the credential's clock once
+    less than REFRESH_BEFORE_EXPIRY is left (PyGithub's own rule is 20 seconds)."""
 
-    def __init__(self, app: Auth.AppAuth, installation_id: int, *, clock: Clock) -> None:
-        super().__init__(app, installation_id)
-        self._clock = clock
-        self.fetched: list[str] = []  # every token fetched, for `redact`
-
-    @property
-    def _is_expired(self) -> bool:
-        fetched = getattr(self, "_AppInstallationAuth__installation_authorization", None)
-        expires_at = getattr(fetched, "expires_at", None)
-        if expires_at is None:
-            return True
-        return bool(expires_at - REFRESH_BEFORE_EXPIRY <= self._clock())
+    def __init__(self, credential: GitHubCredential) -> None:
+        app = Auth.AppAuth(credential.app_id, credential.private_key)
+        super().__init__(app, credential.installation_id)
+        self._credential = credential
+        self._fetched: InstallationAuthorization | None = None
 
     @property
     def token(self) -> str:
-        token = str(super().token)
-        if token not in self.fetched:
-            self.fetched.append(token)
-        return token
+        fetched = self._fetched
+        if (
+            fetched is None
+            or fetched.expires_at - self._credential.clock() <= REFRESH_BEFORE_EXPIRY
+        ):
+            fetched = self._fetched = self._get_installation_authorization()
+            self._credential._seen.append(fetched.token)
+        return fetched.token
 
 
 class CurrentToken(DeadlineAuth, Auth.Token):
@@ -127,31 +114,24 @@ def credential_from_env(env: Mapping[str, str]) -> GitHubCredential | None:
 
     Raises CredentialError when one is named but incomplete or unreadable.
     """
-    token = env.get("GITHUB_TOKEN", "").strip()
-    if token:
+    if token := env.get("GITHUB_TOKEN", "").strip():
         return GitHubCredential(kind="token", token=token)
-    token_file = env.get("GITHUB_TOKEN_FILE", "").strip()
-    if token_file:
+    if token_file := env.get("GITHUB_TOKEN_FILE", "").strip():
         token = _read_secret(token_file, "GITHUB_TOKEN_FILE")
         return GitHubCredential(kind="token", token=token, token_file=token_file)
-    app_vars = ("GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "GITHUB_APP_PRIVATE_KEY_FILE")
-    present = [name for name in app_vars if env.get(name, "").strip()]
-    if not present:
+    app_id, installation, key_file = (env.get(name, "").strip() for name in _APP_VARIABLES)
+    if not (app_id or installation or key_file):
         return None
-    missing = [name for name in app_vars if name not in present]
+    missing = [name for name in _APP_VARIABLES if not env.get(name, "").strip()]
     if missing:
         raise CredentialError(f"a GitHub App needs {', '.join(missing)} as well")
-    installation = env["GITHUB_APP_INSTALLATION_ID"].strip()
     if not installation.isdigit():
         raise CredentialError("GITHUB_APP_INSTALLATION_ID must be a number")
-    key = _read_secret(env["GITHUB_APP_PRIVATE_KEY_FILE"].strip(), "GITHUB_APP_PRIVATE_KEY_FILE")
+    key = _read_secret(key_file, "GITHUB_APP_PRIVATE_KEY_FILE")
     if "PRIVATE KEY" not in key:
         raise CredentialError("GITHUB_APP_PRIVATE_KEY_FILE does not hold a PEM private key")
     return GitHubCredential(
-        kind="app",
-        app_id=env["GITHUB_APP_ID"].strip(),
-        installation_id=int(installation),
-        private_key=key,
+        "app", app_id=app_id, installation_id=int(installation), private_key=key
     )
 
 
@@ -166,20 +146,13 @@ def github_client(
 ) -> github.Github:
     """A PyGithub client for base_url (GitHub or GitHub Enterprise's `/api/v3`).
 
-    PyGithub's own retry (GithubRetry: rate limits and 5xx) and its pacing between
-    requests, as GitHub asks of integrations, are kept unless given otherwise. With a
-    deadline, no request is sent, retried or waited for past it (see `deadline`).
+    PyGithub's own retry (rate limits and 5xx) and its pacing between requests, as GitHub
+    asks of integrations, are kept unless given otherwise. With a deadline, no request is
+    sent, retried or waited for past it (see `deadline`).
     """
-    auth: RenewingInstallationAuth | CurrentToken
-    if credential.kind == "app":
-        if not credential._installation:
-            app = Auth.AppAuth(credential.app_id, credential.private_key)
-            credential._installation.append(
-                RenewingInstallationAuth(app, credential.installation_id, clock=credential.clock)
-            )
-        auth = credential._installation[0]
-    else:
-        auth = CurrentToken(credential)
+    if credential.kind == "app" and not credential._app:
+        credential._app.append(InstallationAuth(credential))
+    auth = credential._app[0] if credential._app else CurrentToken(credential)
     timeout = Consts.DEFAULT_TIMEOUT
     if deadline is not None:
         auth.deadline = deadline
@@ -196,16 +169,16 @@ def github_client(
 
 
 def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, str]:
-    """Environment for git over https to the GitHub host of base_url, as `x-access-token`.
+    """Environment for git over https to the GitHub host of the API at base_url, as
+    `x-access-token`; scoped to that host, so git sends it nowhere else.
 
-    For an App this is the current installation token (fetched, or renewed when it
-    expires within REFRESH_BEFORE_EXPIRY); for a token file, the file as it is now.
-    The header is scoped to that host, so git sends it nowhere else.
+    An App sends its current installation token (renewed within REFRESH_BEFORE_EXPIRY of
+    its expiry), a token file what it holds now.
     """
     if credential.kind == "app":
-        if not credential._installation:
-            github_client(credential, base_url=base_url)
-        token = credential._installation[0].token
+        if not credential._app:
+            github_client(credential, base_url=base_url)  # the auth fetches with its client
+        token = credential._app[0].token
     else:
         token = credential.current_token()
     basic = base64.b64encode(f"{GIT_USER}:{token}".encode()).decode()
@@ -213,17 +186,12 @@ def git_push_env(credential: GitHubCredential, *, base_url: str) -> dict[str, st
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": f"http.{git_host_url(base_url)}/.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-        "GIT_TERMINAL_PROMPT": "0",
     }
 
 
 def authenticate_git(repo_url: str, *, env: Mapping[str, str]) -> dict[str, str]:
-    """git config (as environment) so clone, fetch and push to repo_url's host use the
-    GitHub credential from env; {} for a non-https URL or when there is no credential.
-
-    The header travels in GIT_CONFIG_* variables, never in argv or the remote URL, and is
-    scoped to that one host. For an App, call again before each pass: tokens expire hourly.
-    """
+    """git config (as environment) so that git reaches repo_url's host with the GitHub
+    credential of env; {} for a URL that is not https, or when there is no credential."""
     parts = urllib.parse.urlsplit(repo_url)
     loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
     if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
@@ -231,14 +199,9 @@ def authenticate_git(repo_url: str, *, env: Mapping[str, str]) -> dict[str, str]
     credential = credential_from_env(env)
     if credential is None:
         return {}
-    api = (
-        "https://api.github.com"
-        if parts.netloc == "github.com"
-        else (f"https://{parts.netloc}/api/v3")
-    )
-    if credential.kind == "app" and not credential._installation:
-        github_client(credential, base_url=api)
-    return git_push_env(credential, base_url=f"{parts.scheme}://{parts.netloc}")
+    host = f"{parts.scheme}://{parts.netloc}"
+    api = "https://api.github.com" if host == "https://github.com" else f"{host}/api/v3"
+    return git_push_env(credential, base_url=api)
 
 
 def git_host_url(base_url: str) -> str:
@@ -249,36 +212,26 @@ def git_host_url(base_url: str) -> str:
 
 
 def secrets_in_env(env: Mapping[str, str]) -> list[str]:
-    """The secrets a `git_push_env` environment carries: header, basic value, token."""
-    found: list[str] = []
+    """The secrets a `git_push_env` environment carries: the header's value and its token."""
+    found = []
     for name, value in env.items():
-        if not name.startswith("GIT_CONFIG_VALUE_") or not value.startswith("Authorization:"):
-            continue
-        scheme_and_value = value.removeprefix("Authorization:").strip()
-        found.append(scheme_and_value)
-        encoded = scheme_and_value.split(" ", 1)[-1]
-        found.append(encoded)
-        try:
-            decoded = base64.b64decode(encoded, validate=True).decode()
-        except ValueError:
-            continue
-        found.append(decoded)
-        found.append(decoded.split(":", 1)[-1])
-    return [secret for secret in found if secret]
+        if name.startswith("GIT_CONFIG_VALUE_") and value.startswith("Authorization: Basic "):
+            encoded = value.removeprefix("Authorization: Basic ")
+            found += [encoded, base64.b64decode(encoded).decode().partition(":")[2]]
+    return found
 
 
 def redact(text: str, *, secrets: Iterable[str]) -> str:
     """The text with every secret, and its base64 and URL-quoted forms, replaced by ***."""
     forms: set[str] = set()
     for secret in secrets:
-        if len(secret) < 4:  # too short to tell apart from ordinary text
-            continue
-        forms.add(secret)
-        forms.add(base64.b64encode(secret.encode()).decode())
-        forms.add(base64.b64encode(f"{GIT_USER}:{secret}".encode()).decode())
-        forms.add(urllib.parse.quote(secret, safe=""))
+        if len(secret) >= 4:  # a shorter one cannot be told apart from ordinary text
+            forms.add(secret)
+            forms.add(base64.b64encode(secret.encode()).decode())
+            forms.add(base64.b64encode(f"{GIT_USER}:{secret}".encode()).decode())
+            forms.add(urllib.parse.quote(secret, safe=""))
     for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
+        text = text.replace(form, "***")
     return text
 
 

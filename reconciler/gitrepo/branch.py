@@ -76,6 +76,21 @@ def push(
     return stderr or f"git push exited with {done.returncode}"
 
 
+def fetch(repo: Path, branch: str, *, env: Mapping[str, str] | None = None) -> str | None:
+    """Fetch origin's branch to refs/remotes/origin/; its tip, or None when origin has none."""
+    tracking = f"refs/remotes/origin/{branch}"
+    refspec = f"+refs/heads/{branch}:{tracking}"
+    try:
+        args = ["fetch", "--quiet", "--no-tags", "origin", refspec]
+        run_git(args, cwd=repo, env=env, timeout=NETWORK_TIMEOUT)
+    except GitError as error:
+        if "couldn't find remote ref" not in error.stderr:
+            raise
+        run_git(["update-ref", "-d", tracking], cwd=repo, check=False)
+        return None
+    return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=repo)
+
+
 def advance(repo: Path, *, branch: str, old: str, new: str, paths: Sequence[str] = ()) -> str:
     """Move branch from old to new, and the checkout with it; '' or why it could not.
 
@@ -169,16 +184,16 @@ def _update_checkout(repo: Path, *, old: str, new: str, paths: Sequence[str] = (
         if run_git(checkout, cwd=repo, check=False).returncode == 0:
             return ""
     merge = ["read-tree", "-m", "-u", old, new]
-    if run_git(merge, cwd=repo, check=False).returncode == 0:
-        return ""
-    # Stale stat data makes read-tree think clean files are modified. The refresh stats every
-    # file of the checkout, so it runs only when read-tree refused (which wrote nothing).
-    run_git(["update-index", "-q", "--refresh"], cwd=repo, check=False)
     merged = run_git(merge, cwd=repo, check=False)
+    if merged.returncode != 0:
+        # Stale stat data makes read-tree think clean files are modified. The refresh stats
+        # every file of the checkout, so it runs only when read-tree refused (writing nothing).
+        run_git(["update-index", "-q", "--refresh"], cwd=repo, check=False)
+        merged = run_git(merge, cwd=repo, check=False)
     if merged.returncode == 0:
         return ""
-    detail = GitError(["read-tree"], merged.returncode, merged.stderr.decode(errors="replace"))
-    return f"the checkout has local changes in the way ({detail.stderr})"
+    refused = scrub(merged.stderr.decode(errors="replace").strip())
+    return f"the checkout has local changes in the way ({refused})"
 
 
 def _journal(repo: Path) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.core import errors
-from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, git_succeeds, run_git
+from reconciler.gitrepo.git_command import NETWORK_TIMEOUT, GitError, run_git
 
 log = logging.getLogger(__name__)
 
@@ -23,21 +23,17 @@ class CloneError(errors.GitError):
     """The clone cannot be made or re-used."""
 
 
-def is_clone_source(repo: str) -> bool:
-    """True for a clone URL, a path ending .git, or a bare repository; False for a checkout."""
-    if "://" in repo or _SCP_LIKE_URL.match(repo) or repo.rstrip("/").endswith(".git"):
-        return True
-    if not Path(repo).is_dir():
-        return False
-    bare = run_git(["rev-parse", "--is-bare-repository"], cwd=Path(repo), check=False)
-    return bare.returncode == 0 and bare.stdout.decode().strip() == "true"
-
-
-def clone_url(repo: str) -> str:
-    """The repo as git clone takes it: URLs as given, local paths made absolute."""
+def clone_source(repo: str) -> str | None:
+    """What git clone takes for repo: a URL as given, a bare repository (or a path ending
+    .git) made absolute; None for a checkout, which is worked in where it is."""
     if "://" in repo or _SCP_LIKE_URL.match(repo):
         return repo
-    return str(Path(repo).resolve())
+    path, asked = Path(repo), ["rev-parse", "--is-bare-repository"]
+    if repo.rstrip("/").endswith(".git") or (
+        path.is_dir() and run_git(asked, cwd=path, check=False).stdout.strip() == b"true"
+    ):
+        return str(path.resolve())
+    return None
 
 
 def cache_dir(url: str, *, branch: str) -> Path:
@@ -55,7 +51,8 @@ def clone_or_reuse(
     fresh: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Path:
-    """A clone of url at path: the existing one when it is sound, else a fresh one.
+    """A clone of url at path: the existing one (the workspace checks it is sound), else a
+    fresh one.
 
     With `fresh`, an existing clone of url is replaced by a new one (never a directory
     that is not a clone of url). `env` is added to git's environment for the clone
@@ -67,9 +64,9 @@ def clone_or_reuse(
         # Never let git look above path: a broken clone must not find an enclosing repo.
         alone = {"GIT_CEILING_DIRECTORIES": str(path.parent.resolve())}
         origin = run_git(["config", "--get", "remote.origin.url"], cwd=path, env=alone, check=False)
-        if not fresh and origin.returncode == 0 and _is_sound_clone(path, branch=branch, env=alone):
-            if origin.stdout.decode().strip() != url:
-                raise CloneError(f"{path} is a clone of another repository, not {url}")
+        if origin.returncode == 0 and origin.stdout.decode().strip() != url:
+            raise CloneError(f"{path} is a clone of another repository, not {url}")
+        if origin.returncode == 0 and not fresh:
             return path
         if not fresh:
             log.warning("re-cloning %s: the existing clone is broken", path)
@@ -89,14 +86,3 @@ def clone_or_reuse(
             shutil.rmtree(path)
         new.rename(path)
     return path
-
-
-def _is_sound_clone(path: Path, *, branch: str, env: dict[str, str]) -> bool:
-    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=path, env=env, check=False)
-    return (
-        head.stdout.decode().strip() == f"refs/heads/{branch}"
-        and git_succeeds(
-            ["rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}"], cwd=path, env=env
-        )
-        and git_succeeds(["status", "--porcelain"], cwd=path, env=env)
-    )

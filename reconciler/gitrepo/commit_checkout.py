@@ -11,9 +11,6 @@ from pathlib import Path
 from reconciler.core.errors import UsageError
 from reconciler.gitrepo.git_command import run_git
 
-# No hook of the machine's runs for a read-only checkout.
-_NO_HOOKS = ["-c", f"core.hooksPath={os.devnull}"]
-
 
 @contextlib.contextmanager
 def checked_out(repo: Path, ref: str) -> Iterator[tuple[Path, str]]:
@@ -24,15 +21,14 @@ def checked_out(repo: Path, ref: str) -> Iterator[tuple[Path, str]]:
     """
     if run_git(["rev-parse", "--git-dir"], cwd=repo, check=False).returncode != 0:
         raise UsageError(f"--repo: {repo} is not a git checkout")
-    found = run_git(
-        ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo, check=False
-    )
+    found = run_git(["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], cwd=repo, check=False)
     if found.returncode != 0:
         raise UsageError(f"{ref!r} is not a commit in {repo} (fetch it first?)")
     sha = found.stdout.decode().strip()
     with tempfile.TemporaryDirectory(prefix="placement-check-") as scratch:
         tree = Path(scratch) / sha[:12]
-        run_git([*_NO_HOOKS, "worktree", "add", "--quiet", "--detach", str(tree), sha], cwd=repo)
+        no_hooks = ["-c", f"core.hooksPath={os.devnull}"]  # none of the machine's, to read
+        run_git([*no_hooks, "worktree", "add", "--quiet", "--detach", str(tree), sha], cwd=repo)
         try:
             yield tree, sha
         finally:

@@ -78,8 +78,8 @@ def git_text(
     timeout: float = LOCAL_TIMEOUT,
 ) -> str:
     """Run git and return its stdout as text without the final newline."""
-    completed = run_git(args, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
-    return completed.stdout.decode().rstrip("\n")
+    done = run_git(args, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
+    return done.stdout.decode().rstrip("\n")
 
 
 def git_succeeds(args: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> bool:

@@ -76,40 +76,27 @@ def read_moves(repo_path: Path, *, ref: str = "HEAD") -> list[MoveRecord]:
     tip = found.stdout.decode().strip()
     log = ["log", "--no-show-signature", "--reverse", "--date-order", "--no-color"]
     out = run_git([*log, f"--format={_FORMAT}{_RECORD}", ref, "--"], cwd=repo_path)
-    text = out.stdout.decode(errors="replace")
-    parents: dict[str, list[str]] = {}
-    times: dict[str, datetime] = {}
-    subjects: dict[str, str] = {}
-    moves: list[MoveRecord] = []
-    for raw in text.split(_RECORD):
+    commits: dict[str, tuple[datetime, list[str], str]] = {}  # sha: time, parents, subject
+    moves = []
+    for raw in out.stdout.decode(errors="replace").split(_RECORD):
         fields = raw.strip("\n").split(_FIELD)
         if len(fields) != 4 + len(_TRAILERS):
             continue
-        sha, timestamp, above, subject, group, source, target, reason, phase = fields
-        parents[sha] = above.split()
-        times[sha] = datetime.fromtimestamp(int(timestamp), tz=UTC)
-        subjects[sha] = subject
-        if not _first(group):
-            continue
-        moves.append(
-            MoveRecord(
-                group=_first(group),
-                source=_first(source),
-                target=_first(target),
-                reason=_first(reason),
-                commit=sha,
-                when=times[sha],
-                subject=subject,
-                phase=_first(phase),
-                committed=times[sha],
-            )
-        )
-    reached = _reached_branch(tip, parents=parents, times=times)
+        sha, timestamp, parents, subject, *trailers = fields
+        when = datetime.fromtimestamp(int(timestamp), tz=UTC)
+        commits[sha] = (when, parents.split(), subject)
+        # A trailer may appear several times (its values joined by \x1d): the first counts.
+        group, source, target, reason, phase = (t.split("\x1d", 1)[0].strip() for t in trailers)
+        if group:
+            moves.append(MoveRecord(group, source, target, reason, sha, when, subject, phase))
+    reached = _reached_branch(tip, commits)
     records = []
     for move in moves:
         when, through = reached.get(move.commit, (move.when, move.commit))
-        number = _pull_request(subjects.get(through, "")) or _pull_request(move.subject)
-        records.append(dataclasses.replace(move, when=when, pull_request=number))
+        number = _pull_request(commits[through][2]) or _pull_request(move.subject)
+        records.append(
+            dataclasses.replace(move, when=when, committed=move.when, pull_request=number)
+        )
     return records
 
 
@@ -119,24 +106,25 @@ def _pull_request(subject: str) -> int:
 
 
 def _reached_branch(
-    tip: str, *, parents: dict[str, list[str]], times: dict[str, datetime]
+    tip: str, commits: dict[str, tuple[datetime, list[str], str]]
 ) -> dict[str, tuple[datetime, str]]:
     """When each commit reached the branch whose tip is tip, and through which commit: the
     first-parent commit that brought it in (itself in direct mode; a pull request's merge)."""
     chain = []
     commit: str | None = tip
-    while commit is not None and commit in parents:
+    while commit is not None and commit in commits:
         chain.append(commit)
-        commit = parents[commit][0] if parents[commit] else None
+        parents = commits[commit][1]
+        commit = parents[0] if parents else None
     reached: dict[str, tuple[datetime, str]] = {}
     for step in reversed(chain):  # oldest first: a commit is claimed by its first landing
         pending = [step]
         while pending:
             commit = pending.pop()
-            if commit in reached or commit not in parents:
+            if commit in reached or commit not in commits:
                 continue
-            reached[commit] = (times[step], step)
-            pending.extend(parents[commit])
+            reached[commit] = (commits[step][0], step)
+            pending.extend(commits[commit][1])
     return reached
 
 
@@ -146,8 +134,3 @@ def last_moves(records: Iterable[MoveRecord]) -> dict[str, MoveRecord]:
     for record in records:
         latest[record.group] = record
     return latest
-
-
-def _first(values: str) -> str:
-    """The first value of a trailer that may appear several times (joined by \\x1d)."""
-    return values.split("\x1d", 1)[0].strip()

@@ -1,4 +1,5 @@
-"""Edit a cluster's `groups/kustomization.yaml` so that only the one group entry changes.
+"""Edit a cluster's `groups/kustomization.yaml` so that only the one group entry changes,
+and the make-before-break marker of a group's `placement.yaml`.
 
 A block-style `resources:` list is edited line by line (the item's line leaves, or a new
 line joins after the last item), so every other byte of the file survives: comments, key
@@ -23,6 +24,7 @@ from reconciler.core.errors import FleetRepoError
 NEW_KUSTOMIZATION = (
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {entry}\n"
 )
+MOVE_MARKER = "moveInProgress"  # in placement.yaml: the group is under both clusters on purpose
 
 
 class NotListed(FleetRepoError):
@@ -34,11 +36,7 @@ class NotListed(FleetRepoError):
 
 def names_group(entry: object, group: str) -> bool:
     """True when a `resources` entry (`ray-pred`, `./ray-pred`, `ray-pred/`) is the group."""
-    if not isinstance(entry, str):
-        return False
-    name = entry.strip()
-    name = name.removeprefix("./").rstrip("/")
-    return name == group
+    return isinstance(entry, str) and entry.strip().removeprefix("./").rstrip("/") == group
 
 
 def lists_group(text: str, group: str) -> bool:
@@ -50,21 +48,20 @@ def without_group(text: str, group: str) -> str:
     """The kustomization text with every `resources` entry naming the group removed."""
     data = load_mapping(text)
     resources = _resources(data)
-    keep = [entry for entry in resources if not names_group(entry, group)]
+    keep = [str(entry) for entry in resources if not names_group(entry, group)]
     if len(keep) == len(resources):
         raise NotListed(group)
-    expected = [str(entry) for entry in keep]
     if isinstance(resources, CommentedSeq) and not resources.fa.flow_style():
         edited = _delete_lines(text, data, group)
-        if edited is not None and _is_clean_edit(data, edited, expected):
+        if edited is not None and _is_clean_edit(data, edited, keep):
             return edited
-    return _round_trip(text, expected, remove=group)
+    return _round_trip(text, keep, remove=group)
 
 
 def with_group(text: str | None, group: str) -> str:
     """The kustomization text with the group appended to `resources` (created if absent)."""
     if text is None:
-        return NEW_KUSTOMIZATION.format(entry=_plain_or_quoted(group))
+        return NEW_KUSTOMIZATION.format(entry=_styled_like(None, group))
     data = load_mapping(text)
     resources = _resources(data)
     if any(names_group(entry, group) for entry in resources):
@@ -75,6 +72,21 @@ def with_group(text: str | None, group: str) -> str:
         if edited is not None and _is_clean_edit(data, edited, expected):
             return edited
     return _round_trip(text, expected, add=group)
+
+
+def with_move_marker(text: str | None, *, source: str, target: str, started: str) -> str:
+    """placement.yaml with `moveInProgress: {from, to, started}` set (created if absent)."""
+    data = load_mapping(text or "")
+    data[MOVE_MARKER] = CommentedMap([("from", source), ("to", target), ("started", started)])
+    data[MOVE_MARKER].fa.set_flow_style()
+    return _dump(round_trip_yaml(), data)
+
+
+def without_move_marker(text: str) -> str | None:
+    """placement.yaml without the marker; None when nothing else is left in it."""
+    data = load_mapping(text)
+    data.pop(MOVE_MARKER, None)
+    return _dump(round_trip_yaml(), data) if data else None
 
 
 def _delete_lines(text: str, data: CommentedMap, group: str) -> str | None:
@@ -105,23 +117,17 @@ def _append_line(text: str, resources: CommentedSeq, group: str) -> str | None:
         return None
     body = last.rstrip("\r\n")
     ending = last[len(body) :] or "\n"
-    if not last.endswith(("\n", "\r")):
-        lines[line_no] = last + ending
-    entry = _styled_like(resources[-1], group)
-    lines.insert(line_no + 1, f"{last[:dash]}- {entry}{ending}")
+    lines[line_no] = body + ending
+    lines.insert(line_no + 1, f"{last[:dash]}- {_styled_like(resources[-1], group)}{ending}")
     return "".join(lines)
 
 
 def _styled_like(neighbour: object, group: str) -> str:
+    """The group quoted as its neighbour is, else plain when YAML reads that back as it."""
     if isinstance(neighbour, DoubleQuotedScalarString):
         return f'"{group}"'
     if isinstance(neighbour, SingleQuotedScalarString):
         return f"'{group}'"
-    return _plain_or_quoted(group)
-
-
-def _plain_or_quoted(group: str) -> str:
-    """The group as a plain scalar when YAML reads it back as that string, else quoted."""
     try:
         if round_trip_yaml().load(f"- {group}\n") == [group]:
             return group
@@ -141,8 +147,7 @@ def _round_trip(
     data = yaml.load(text)
     resources = data.get("resources")
     if not isinstance(resources, CommentedSeq):
-        resources = CommentedSeq()
-        data["resources"] = resources
+        resources = data["resources"] = CommentedSeq()
     for index in reversed(range(len(resources))):
         if remove is not None and names_group(resources[index], remove):
             del resources[index]
@@ -150,9 +155,7 @@ def _round_trip(
         resources.append(add)
     if not resources:
         resources.fa.set_flow_style()
-    out = io.StringIO()
-    yaml.dump(data, out)
-    edited = out.getvalue()
+    edited = _dump(yaml, data)
     if not _is_clean_edit(data, edited, expected):  # only its resources were changed
         raise FleetRepoError("the edit would change more than the resources list")
     return edited
@@ -165,9 +168,8 @@ def _is_clean_edit(before: CommentedMap, after: str, expected: list[str]) -> boo
     except FleetRepoError:
         return False
     unchanged = {key: value for key, value in before.items() if key != "resources"}
-    resources = new.get("resources") or []
     rest = {key: value for key, value in new.items() if key != "resources"}
-    return rest == unchanged and [str(entry) for entry in resources] == expected
+    return rest == unchanged and [str(entry) for entry in new.get("resources") or []] == expected
 
 
 def load_mapping(text: str) -> CommentedMap:
@@ -198,3 +200,9 @@ def round_trip_yaml() -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 4096
     return yaml
+
+
+def _dump(yaml: YAML, data: CommentedMap) -> str:
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()

@@ -19,18 +19,16 @@ The phases of make-before-break:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from reconciler.core import errors
 from reconciler.gitrepo import kustomization
 from reconciler.gitrepo.git_command import git_text, run_git
-from reconciler.gitrepo.placement_file import with_move_marker, without_move_marker
 
 if TYPE_CHECKING:
     from reconciler.gitrepo.workspace import Move
@@ -41,18 +39,18 @@ PHASES = ("", "copy", "finish", "revert")  # "" moves the whole group in one com
 POLICY_FILE = "placement.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
+Entry = tuple[str, str]  # a file's mode and object id
+
 
 class MoveRefused(errors.GitError):
     """The move cannot be written on this base; the message says why in plain words."""
 
     def __init__(self, group: str, reason: str) -> None:
-        self.group = group
         self.reason = reason
         super().__init__(f"cannot move {group}: {reason}")
 
 
-@dataclasses.dataclass(frozen=True)
-class MovePaths:
+class MovePaths(NamedTuple):
     """Where a move reads and writes in the fleet repo."""
 
     source_dir: str
@@ -61,30 +59,13 @@ class MovePaths:
     target_kustomization: str
 
     @classmethod
-    def of(cls, *, group: str, source: str, target: str) -> MovePaths:
+    def of(cls, move: Move) -> MovePaths:
+        source, target = f"clusters/{move.source}/groups", f"clusters/{move.target}/groups"
+        listing = "kustomization.yaml"
+        group = move.group
         return cls(
-            source_dir=f"clusters/{source}/groups/{group}",
-            target_dir=f"clusters/{target}/groups/{group}",
-            source_kustomization=f"clusters/{source}/groups/kustomization.yaml",
-            target_kustomization=f"clusters/{target}/groups/kustomization.yaml",
+            f"{source}/{group}", f"{target}/{group}", f"{source}/{listing}", f"{target}/{listing}"
         )
-
-    def all(self) -> list[str]:
-        return [
-            self.source_dir,
-            self.target_dir,
-            self.source_kustomization,
-            self.target_kustomization,
-        ]
-
-
-@dataclasses.dataclass(frozen=True)
-class File:
-    """A file (or submodule link) of a commit: its mode, object id and path."""
-
-    mode: str
-    sha: str
-    path: str
 
 
 class BaseTree:
@@ -94,37 +75,30 @@ class BaseTree:
         self, repo: Path, *, base: str, paths: MovePaths, env: Mapping[str, str] | None = None
     ) -> None:
         self._repo, self._env = repo, env
-        args = ["ls-tree", "-r", "-z", "--full-tree", base, "--", *paths.all()]
-        self._files: dict[str, File] = {}
-        for record in filter(None, git_text(args, cwd=repo, env=env).split("\0")):
+        listing = git_text(
+            ["ls-tree", "-r", "-z", "--full-tree", base, "--", *paths], cwd=repo, env=env
+        )
+        self.files: dict[str, Entry] = {}
+        for record in filter(None, listing.split("\0")):
             meta, path = record.split("\t", 1)
             mode, _, sha = meta.split()
-            self._files[path] = File(mode=mode, sha=sha, path=path)
+            self.files[path] = (mode, sha)
 
-    def files_under(self, directory: str) -> list[File]:
+    def under(self, directory: str) -> dict[str, Entry]:
         """Every file below the directory, at any depth."""
-        return [f for path, f in self._files.items() if path.startswith(directory + "/")]
+        return {path: e for path, e in self.files.items() if path.startswith(directory + "/")}
 
     def exists(self, path: str) -> bool:
         """True when a file is at path, or below it."""
-        return path in self._files or bool(self.files_under(path))
+        return path in self.files or bool(self.under(path))
 
     def text(self, path: str) -> tuple[str, str] | None:
         """The mode and text of the file at path, or None when no file is there."""
-        found = self._files.get(path)
-        if found is None or found.mode == GITLINK_MODE:  # a submodule: no text here
+        found = self.files.get(path)
+        if found is None or found[0] == GITLINK_MODE:  # a submodule: no text here
             return None
-        blob = run_git(["cat-file", "blob", found.sha], cwd=self._repo, env=self._env)
-        return found.mode, blob.stdout.decode()
-
-
-@dataclasses.dataclass(frozen=True)
-class TreeChange:
-    """A commit's change to its base: files removed, existing blobs added, files written."""
-
-    removed: list[str] = dataclasses.field(default_factory=list)
-    added: list[File] = dataclasses.field(default_factory=list)
-    written: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+        blob = run_git(["cat-file", "blob", found[1]], cwd=self._repo, env=self._env)
+        return found[0], blob.stdout.decode()
 
 
 def build_move_commit(
@@ -136,135 +110,105 @@ def build_move_commit(
     env: Mapping[str, str] | None = None,
 ) -> str:
     """Write the commit of the move (or of one of its phases) on top of base; its sha."""
-    group, source, target, phase = move.group, move.source, move.target, move.phase
+    group, phase = move.group, move.phase
     if phase not in PHASES:
         raise MoveRefused(group, f"unknown phase {phase!r}")
-    for what, name in (("group", group), ("cluster", source), ("cluster", target)):
+    for what, name in (("group", group), ("cluster", move.source), ("cluster", move.target)):
         if not _NAME.fullmatch(name):
             raise MoveRefused(group, f"{name!r} is not a valid {what} name")
-    if source == target:
-        raise MoveRefused(group, f"it is already on {source}")
-    paths = MovePaths.of(group=group, source=source, target=target)
+    if move.source == move.target:
+        raise MoveRefused(group, f"it is already on {move.source}")
+    paths = MovePaths.of(move)
     tree = BaseTree(repo, base=base, paths=paths, env=env)
-    at_source, at_target = tree.files_under(paths.source_dir), tree.files_under(paths.target_dir)
+    at_source, at_target = tree.under(paths.source_dir), tree.under(paths.target_dir)
     if not at_source:
         raise MoveRefused(group, f"{paths.source_dir} does not exist")
     if phase in ("", "copy") and tree.exists(paths.target_dir):
         raise MoveRefused(group, f"{paths.target_dir} already exists")
     if phase in ("finish", "revert") and not at_target:
         raise MoveRefused(group, f"{paths.target_dir} does not exist: no move in progress")
-    change = TreeChange()
-    if phase in ("", "copy"):  # the group arrives at the target
-        _arrive(tree, change, paths=paths, group=group, unlist_source=not phase)
-        policy = f"{paths.source_dir}/{POLICY_FILE}"
-        prefix = len(paths.source_dir)
-        change.added.extend(
-            dataclasses.replace(f, path=paths.target_dir + f.path[prefix:])
-            for f in at_source
-            if not (phase and f.path == policy)
-        )
+    entries: dict[str, Entry | None] = {}  # the change to base; None removes the path
+
+    def write(path: str, found: tuple[str, str] | None, text: str) -> None:
+        """Set path to text, in the mode of the file it replaces."""
+        blob = ["hash-object", "-w", "--no-filters", "--stdin"]
+        sha = git_text(blob, cwd=repo, env=env, stdin=text.encode())
+        entries[path] = (found[0] if found else NEW_FILE_MODE, sha)
+
+    policy = f"{paths.source_dir}/{POLICY_FILE}"
+    if phase in ("", "copy"):  # the group arrives at the target, listed there too
+        source, target = paths.source_kustomization, paths.target_kustomization
+        listing = tree.text(source)
+        if listing is None:
+            raise MoveRefused(group, f"{source} does not exist")
+        with _refusing(group, source):
+            try:  # a copy keeps the source's listing, which must name the group all the same
+                unlisted = kustomization.without_group(listing[1], group)
+            except kustomization.NotListed:
+                raise MoveRefused(group, f"it is not listed in {source}") from None
+        if not phase:
+            write(source, listing, unlisted)
+        found = tree.text(target)
+        with _refusing(group, target):
+            write(target, found, kustomization.with_group(found and found[1], group))
+        for path, entry in at_source.items():
+            if not (phase and path == policy):
+                entries[paths.target_dir + path[len(paths.source_dir) :]] = entry
     if not phase:
-        change.removed.extend(file.path for file in at_source)
+        entries.update(dict.fromkeys(at_source))
     elif phase == "copy":
         found = tree.text(policy)
         with _refusing(group, policy):
-            marked = with_move_marker(
-                found and found[1], source=source, target=target, started=move.started
+            marked = kustomization.with_move_marker(
+                found and found[1], source=move.source, target=move.target, started=move.started
             )
         for path in (policy, f"{paths.target_dir}/{POLICY_FILE}"):
-            change.written[path] = (_mode_of(found), marked)
+            write(path, found, marked)
     else:  # finish: the source copy leaves; revert: the target copy leaves
         finish = phase == "finish"
-        change.removed.extend(file.path for file in (at_source if finish else at_target))
-        listing = paths.source_kustomization if finish else paths.target_kustomization
-        _leave(tree, change, group=group, listing=listing)
-        staying = paths.target_dir if finish else paths.source_dir
-        _clear_marker(tree, change, group=group, policy=f"{staying}/{POLICY_FILE}")
+        entries.update(dict.fromkeys(at_source if finish else at_target))
+        listing_path = paths.source_kustomization if finish else paths.target_kustomization
+        found = tree.text(listing_path)
+        with _refusing(group, listing_path):
+            if found is not None and kustomization.lists_group(found[1], group):
+                write(listing_path, found, kustomization.without_group(found[1], group))
+        staying = f"{paths.target_dir if finish else paths.source_dir}/{POLICY_FILE}"
+        found = tree.text(staying)
+        if found is not None:
+            with _refusing(group, staying):
+                cleared = kustomization.without_move_marker(found[1])
+            if cleared is None:  # nothing else was left in the file
+                entries[staying] = None
+            else:
+                write(staying, found, cleared)
     return write_commit(
-        repo, base=base, change=change, message=move.message, author=author, env=env
+        repo, base=base, entries=entries, message=move.message, author=author, env=env
     )
-
-
-def _arrive(
-    tree: BaseTree, change: TreeChange, *, paths: MovePaths, group: str, unlist_source: bool
-) -> None:
-    """The group listed at the target; it must be listed at the source (and leaves it there
-    when unlist_source)."""
-    source = paths.source_kustomization
-    listing = tree.text(source)
-    if listing is None:
-        raise MoveRefused(group, f"{source} does not exist")
-    with _refusing(group, source):
-        try:
-            if unlist_source:
-                change.written[source] = (
-                    listing[0],
-                    kustomization.without_group(listing[1], group),
-                )
-            elif not kustomization.lists_group(listing[1], group):
-                raise kustomization.NotListed(group)
-        except kustomization.NotListed:
-            raise MoveRefused(group, f"it is not listed in {source}") from None
-    target = paths.target_kustomization
-    found = tree.text(target)
-    with _refusing(group, target):
-        change.written[target] = (
-            _mode_of(found),
-            kustomization.with_group(found and found[1], group),
-        )
-
-
-def _leave(tree: BaseTree, change: TreeChange, *, group: str, listing: str) -> None:
-    """The group's entry gone from the listing, if it is there."""
-    found = tree.text(listing)
-    with _refusing(group, listing):
-        if found is not None and kustomization.lists_group(found[1], group):
-            change.written[listing] = (found[0], kustomization.without_group(found[1], group))
-
-
-def _clear_marker(tree: BaseTree, change: TreeChange, *, group: str, policy: str) -> None:
-    """The move marker cleared from placement.yaml; the file goes when nothing else is left."""
-    found = tree.text(policy)
-    if found is None:
-        return
-    with _refusing(group, policy):
-        cleared = without_move_marker(found[1])
-    if cleared is None:
-        change.removed.append(policy)
-    else:
-        change.written[policy] = (found[0], cleared)
 
 
 def write_commit(
     repo: Path,
     *,
     base: str,
-    change: TreeChange,
+    entries: Mapping[str, Entry | None],
     message: str,
     author: tuple[str, str],
     env: Mapping[str, str] | None = None,
 ) -> str:
-    """Commit the change on top of base, built in a private index; the commit's sha."""
+    """Commit base with entries changed (None removes the path), built in a private index."""
     with tempfile.TemporaryDirectory(prefix="placement-index-") as scratch:
         index_env = {**(env or {}), "GIT_INDEX_FILE": str(Path(scratch) / "index")}
         _start_index(repo, base=base, env=env or {}, index_env=index_env)
-        zero = "0" * len(base)
-        lines = [f"0 {zero}\t{path}" for path in change.removed]
-        lines += [f"{file.mode} {file.sha}\t{file.path}" for file in change.added]
-        for path, (mode, text) in change.written.items():
-            blob_args = ["hash-object", "-w", "--no-filters", "--stdin"]
-            sha = git_text(blob_args, cwd=repo, env=index_env, stdin=text.encode())
-            lines.append(f"{mode} {sha}\t{path}")
-        index_info = "".join(line + "\0" for line in lines).encode()
-        run_git(["update-index", "-z", "--index-info"], cwd=repo, env=index_env, stdin=index_info)
+        index_info = ""
+        for path, entry in entries.items():
+            mode, sha = entry or ("0", "0" * len(base))  # mode 0 removes the path
+            index_info += f"{mode} {sha}\t{path}\0"
+        update = ["update-index", "-z", "--index-info"]
+        run_git(update, cwd=repo, env=index_env, stdin=index_info.encode())
         tree = git_text(["write-tree"], cwd=repo, env=index_env)
     name, email = author
-    identity = {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
+    identity = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+    identity |= {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
     body = message if message.endswith("\n") else message + "\n"
     commit_args = ["commit-tree", tree, "-p", base, "-F", "-"]
     return git_text(commit_args, cwd=repo, env={**(env or {}), **identity}, stdin=body.encode())
@@ -286,28 +230,9 @@ def _start_index(
 
 
 @contextlib.contextmanager
-def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
-    """An environment where new objects go to a temporary store (the repo's stay readable).
-
-    For a dry run: the move is built exactly as for real, and nothing of it is left behind.
-    """
-    objects = Path(git_text(["rev-parse", "--git-path", "objects"], cwd=repo))
-    with tempfile.TemporaryDirectory(prefix="placement-objects-") as scratch:
-        yield {
-            "GIT_OBJECT_DIRECTORY": scratch,
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((repo / objects).resolve()),
-        }
-
-
-@contextlib.contextmanager
 def _refusing(group: str, path: str) -> Iterator[None]:
     """A file of the repo that cannot be read or edited safely refuses the move, saying why."""
     try:
         yield
     except errors.FleetRepoError as error:
         raise MoveRefused(group, f"cannot edit {path}: {error}") from error
-
-
-def _mode_of(found: tuple[str, str] | None) -> str:
-    """The mode a file keeps when it is rewritten (a new one is a plain file)."""
-    return found[0] if found is not None else NEW_FILE_MODE

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,24 +26,18 @@ from reconciler.gitrepo.branch import (
     UP_TO_DATE,
     advance,
     changed_files,
+    fetch,
     finish_interrupted_move,
     is_ancestor,
     is_checked_out,
     push,
 )
-from reconciler.gitrepo.git_command import (
-    NETWORK_TIMEOUT,
-    GitError,
-    git_succeeds,
-    git_text,
-    run_git,
-)
+from reconciler.gitrepo.git_command import GitError, git_succeeds, git_text, run_git
 from reconciler.gitrepo.move_commit import (
     BaseTree,
     MovePaths,
     MoveRefused,
     build_move_commit,
-    scratch_objects,
 )
 
 log = logging.getLogger(__name__)
@@ -68,9 +63,8 @@ class Move:
 class MoveResult:
     """What `Workspace.apply` did; with an error, the repository is as it was.
 
-    `already_moved`: the branch (on origin, or locally without one) already had this
-    very move, made by another writer such as a second reconciler; commit is then that
-    writer's commit, and nothing new was written.
+    `already_moved`: the branch (on origin, or locally without one) already had this very
+    move, made by another writer such as a second reconciler; commit is that writer's.
     """
 
     group: str
@@ -103,14 +97,12 @@ class Workspace:
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
     ) -> Workspace:
-        """Work in a local checkout, or in a clone of a URL or bare repo (kept and re-used).
-
-        `env` is added to git's environment where it reaches the remote (credentials).
-        """
+        """Work in a local checkout, or in a clone of a URL or bare repo (kept and re-used);
+        env is added to git's environment where it reaches the remote (credentials)."""
         if not git_succeeds(["check-ref-format", f"refs/heads/{branch}"], cwd=Path.cwd()):
             raise WorkspaceError(f"{branch!r} is not a valid branch name")
-        if clone.is_clone_source(repo):
-            url = clone.clone_url(repo)
+        url = clone.clone_source(repo)
+        if url is not None:
             path = workdir or clone.cache_dir(url, branch=branch)
             try:
                 workspace = cls(
@@ -119,11 +111,9 @@ class Workspace:
                     sleep=sleep,
                 )
                 problem = workspace._repair_clone(env=env)
-                if problem:
-                    # The clone is ours to throw away: a crash (or a hand) left it unusable.
+                if problem:  # the clone is ours to throw away: a crash (or a hand) broke it
                     log.warning("re-making the clone in %s: %s", path, problem)
-                    path = clone.clone_or_reuse(url, branch=branch, path=path, fresh=True, env=env)
-                    workspace = cls(path, branch=branch, sleep=sleep)
+                    clone.clone_or_reuse(url, branch=branch, path=path, fresh=True, env=env)
             except clone.CloneError as error:
                 raise WorkspaceError(str(error)) from error
             return workspace
@@ -136,31 +126,31 @@ class Workspace:
         problem = finish_interrupted_move(workspace.path)
         if problem:
             raise WorkspaceError(problem)
-        workspace._ensure_branch()
+        if not git_succeeds(["rev-parse", "--verify", "-q", workspace._ref], cwd=workspace.path):
+            # Checked out on another branch, the checkout may have ours only as origin's.
+            tracking = f"refs/remotes/origin/{branch}"
+            if not git_succeeds(["update-ref", workspace._ref, tracking, ""], cwd=workspace.path):
+                raise WorkspaceError(f"{workspace.path} has no branch {branch}")
         return workspace
 
     def _repair_clone(self, *, env: Mapping[str, str] | None) -> str:
         """Finish a crashed move and catch up with origin; '' or why the clone is unusable.
 
-        A clone is usable when its branch is checked out at origin's tip with clean files.
-        Raises WorkspaceError when origin cannot be fetched (a new clone would not help).
+        Usable: its branch checked out at origin's tip, with clean files. Raises
+        WorkspaceError when origin cannot be fetched (a new clone would not help).
         """
         try:
+            if not is_checked_out(self.path, branch=self.branch):
+                return f"{self.branch} is not checked out"
             problem = finish_interrupted_move(self.path)
+            if problem:
+                return problem
+            remote = self.refresh(env=env)
+            if remote is not None and self.head() != remote:
+                return f"{self.branch} is not at origin's tip and cannot be fast-forwarded"
+            return "the checkout has changes" if changed_files(self.path) else ""
         except GitError as error:
-            problem = f"cannot finish an interrupted move: {error.stderr}"
-        if problem:
-            return problem
-        self.refresh(env=env)
-        tracking = f"refs/remotes/origin/{self.branch}"
-        remote = run_git(["rev-parse", "--verify", "-q", tracking], cwd=self.path, check=False)
-        if remote.returncode != 0:
-            return ""  # origin has no such branch: nothing to catch up with
-        if self.head() != remote.stdout.decode().strip():
-            return f"{self.branch} is not at origin's tip and cannot be fast-forwarded"
-        if changed_files(self.path):
-            return "the checkout has changes"
-        return ""
+            return f"git fails in it: {error.stderr}"
 
     def head(self) -> str:
         """The commit at the tip of the branch."""
@@ -170,39 +160,43 @@ class Workspace:
         """True when the checkout has a remote named origin to fetch from and push to."""
         return git_succeeds(["remote", "get-url", "origin"], cwd=self.path)
 
-    def refresh(self, *, env: Mapping[str, str] | None = None) -> None:
-        """Fetch origin and fast-forward the branch if the checkout is clean; keep local work."""
+    def refresh(self, *, env: Mapping[str, str] | None = None) -> str | None:
+        """Fetch origin and fast-forward the branch if the checkout is clean (local work is
+        kept); origin's tip, None when there is none."""
         if not self.has_origin():
-            return
+            return None
         try:
-            remote = self._fetch(env=env)
+            remote = fetch(self.path, self.branch, env=env)
         except GitError as error:
-            raise WorkspaceError(
-                f"cannot fetch {self.branch} from origin: {error.stderr}"
-            ) from error
+            problem = f"cannot fetch {self.branch} from origin: {error.stderr}"
+            raise WorkspaceError(problem) from error
         local = self.head()
         if remote is None or local == remote or not is_ancestor(self.path, local, remote):
-            return
+            return remote
         if is_checked_out(self.path, branch=self.branch) and changed_files(self.path):
             log.info("not fast-forwarding %s: the checkout has local changes", self.branch)
-            return
+            return remote
         problem = advance(self.path, branch=self.branch, old=local, new=remote)
         if problem:
             log.info("not fast-forwarding %s: %s", self.branch, problem)
+        return remote
 
     def diff_for(self, move: Move) -> str:
         """The diff the move would make (stat, renames, both kustomizations); writes nothing.
 
         Raises MoveRefused when the move cannot be made on the current tip.
         """
-        base = self.head()
-        paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
-        with scratch_objects(self.path) as env:
+        base, paths = self.head(), MovePaths.of(move)
+        objects = self.path / git_text(["rev-parse", "--git-path", "objects"], cwd=self.path)
+        with tempfile.TemporaryDirectory(prefix="placement-objects-") as scratch:
+            # The move is built as for real, its objects in a scratch store beside the repo's.
+            env = {"GIT_OBJECT_DIRECTORY": scratch}
+            env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
             new = build_move_commit(self.path, move, base=base, author=DEFAULT_AUTHOR, env=env)
-            flags = ["diff", "--no-color", "--no-ext-diff", "-M"]
-            stat = git_text([*flags, "--stat=160", "--summary", base, new], cwd=self.path, env=env)
-            kustomizations = ["--", paths.source_kustomization, paths.target_kustomization]
-            patch = git_text([*flags, base, new, *kustomizations], cwd=self.path, env=env)
+            diff = ["diff", "--no-color", "--no-ext-diff", "-M", base, new]
+            stat = git_text([*diff, "--stat=160", "--summary"], cwd=self.path, env=env)
+            listings = ["--", paths.source_kustomization, paths.target_kustomization]
+            patch = git_text([*diff, *listings], cwd=self.path, env=env)
         return f"{stat}\n\n{patch}\n"
 
     def apply(
@@ -213,93 +207,64 @@ class Workspace:
         author: tuple[str, str] = DEFAULT_AUTHOR,
         env: Mapping[str, str] | None = None,
     ) -> MoveResult:
-        """Commit the move on the branch (and push it); on any error nothing is changed.
-
-        With a remote the commit is pushed first and the local branch follows only once
-        origin has it, so a crash never leaves a local commit that origin lacks.
-        """
+        """Commit the move on the branch (and push it); on any error nothing is changed."""
         try:
-            return self._apply(move, push=push and self.has_origin(), author=author, env=env)
+            return self._apply(move, publish=push and self.has_origin(), author=author, env=env)
         except MoveRefused as refused:
             return MoveResult(move.group, "", False, error=str(refused))
         except errors.GitError as failure:
             return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {failure}")
 
     def _apply(
-        self, move: Move, *, push: bool, author: tuple[str, str], env: Mapping[str, str] | None
+        self, move: Move, *, publish: bool, author: tuple[str, str], env: Mapping[str, str] | None
     ) -> MoveResult:
-        base = self.head()
-        paths = MovePaths.of(group=move.group, source=move.source, target=move.target).all()
+        """Build the move on the tip, push it (rebuilt on origin's new tip when the race is
+        lost), then bring the branch and checkout along."""
+        base = tip = self.head()
+        paths = MovePaths.of(move)
         if is_checked_out(self.path, branch=self.branch):
             changed = changed_files(self.path, *paths)
             if changed:
                 raise MoveRefused(move.group, f"the checkout has local changes in {changed}")
-        try:
-            built = new = build_move_commit(self.path, move, base=base, author=author)
-        except MoveRefused:
-            done_by = self._commit_that_moved(move, tip=base)
-            if done_by:  # the branch already has this very move
-                return MoveResult(move.group, done_by, push, already_moved=True)
-            raise
-        if push:
-            pushed = self._push_with_retries(move, base=base, commit=new, author=author, env=env)
-            if isinstance(pushed, MoveResult):
-                return pushed
-            new = pushed  # another commit when it was rebuilt on a new tip of origin
-        # Built on base, the commit changes nothing but the move's paths: only they follow.
-        followed = paths if new == built else ()
-        error = advance(self.path, branch=self.branch, old=base, new=new, paths=followed)
-        if not error:
-            return MoveResult(move.group, new, push)
-        if not push:
-            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {error}")
-        log.warning("pushed %s, but %s cannot follow: %s", new[:12], self.path, error)
-        return MoveResult(move.group, new, True)
-
-    def _push_with_retries(
-        self,
-        move: Move,
-        *,
-        base: str,
-        commit: str,
-        author: tuple[str, str],
-        env: Mapping[str, str] | None,
-    ) -> str | MoveResult:
-        """Push; when the race is lost, rebuild on the new remote tip and try again.
-
-        Returns the commit that origin accepted, or a MoveResult saying why none was.
-        """
-        problem = ""
         for attempt in range(PUSH_ATTEMPTS):
-            problem = push(self.path, f"{commit}:{self._ref}", ref=self._ref, env=env)
-            if problem in ("", UP_TO_DATE):
-                return commit
-            if problem != LOST_RACE or attempt == PUSH_ATTEMPTS - 1:
-                break
-            self._sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))
-            remote = self._fetch(env=env)
-            if remote is None or not is_ancestor(self.path, base, remote):
-                problem = f"origin/{self.branch} and the local branch have diverged"
-                break
             try:
-                commit = build_move_commit(self.path, move, base=remote, author=author)
+                new = build_move_commit(self.path, move, base=tip, author=author)
             except MoveRefused as refused:
-                done_by = self._commit_that_moved(move, tip=remote)
+                done_by = self._commit_that_moved(move, tip=tip)
+                if not done_by and tip == base:
+                    raise
                 if not done_by:
-                    problem = (
-                        f"conflict: origin/{self.branch} changed meanwhile and {refused.reason}"
-                    )
-                    break
-                # Another reconciler won the race with the same move: nothing to do.
-                log.info("%s: origin already has this move as %s", move.group, done_by[:12])
-                problem = advance(self.path, branch=self.branch, old=base, new=remote)
-                if problem:
-                    log.info("not fast-forwarding %s: %s", self.branch, problem)
-                return MoveResult(move.group, done_by, True, already_moved=True)
-        if problem == LOST_RACE:
-            problem = f"origin/{self.branch} kept moving, gave up after {PUSH_ATTEMPTS} tries"
-        error = f"cannot move {move.group}: {problem}; nothing was pushed"
-        return MoveResult(move.group, "", False, error=error)
+                    changed = f"origin/{self.branch} changed meanwhile"
+                    return _not_pushed(move, f"conflict: {changed} and {refused.reason}")
+                if tip != base:  # another reconciler won the race with this very move
+                    log.info("%s: origin already has this move as %s", move.group, done_by[:12])
+                    problem = advance(self.path, branch=self.branch, old=base, new=tip)
+                    if problem:
+                        log.info("not fast-forwarding %s: %s", self.branch, problem)
+                return MoveResult(move.group, done_by, publish, already_moved=True)
+            if not publish:
+                break
+            problem = push(self.path, f"{new}:{self._ref}", ref=self._ref, env=env)
+            if problem in ("", UP_TO_DATE):
+                break
+            if problem != LOST_RACE:
+                return _not_pushed(move, problem)
+            if attempt == PUSH_ATTEMPTS - 1:
+                gave_up = f"gave up after {PUSH_ATTEMPTS} tries"
+                return _not_pushed(move, f"origin/{self.branch} kept moving, {gave_up}")
+            self._sleep(BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))
+            remote = fetch(self.path, self.branch, env=env)
+            if remote is None or not is_ancestor(self.path, base, remote):
+                return _not_pushed(move, f"origin/{self.branch} and the local branch have diverged")
+            tip = remote
+        # Built on base, the commit changes nothing but the move's paths: only they follow.
+        follow = paths if tip == base else ()
+        error = advance(self.path, branch=self.branch, old=base, new=new, paths=follow)
+        if error and not publish:
+            return MoveResult(move.group, "", False, error=f"cannot move {move.group}: {error}")
+        if error:
+            log.warning("pushed %s, but %s cannot follow: %s", new[:12], self.path, error)
+        return MoveResult(move.group, new, publish)
 
     def _commit_that_moved(self, move: Move, *, tip: str) -> str:
         """The commit of tip's history that made this move, when tip has the group moved.
@@ -310,7 +275,7 @@ class Workspace:
         """
         if move.phase:
             return ""
-        paths = MovePaths.of(group=move.group, source=move.source, target=move.target)
+        paths = MovePaths.of(move)
         tree = BaseTree(self.path, base=tip, paths=paths)
         if tree.exists(paths.source_dir) or not tree.exists(paths.target_dir):
             return ""
@@ -322,22 +287,7 @@ class Workspace:
             return ""
         return git_text(["rev-list", "-1", tip, "--", paths.source_dir], cwd=self.path)
 
-    def _fetch(self, *, env: Mapping[str, str] | None = None) -> str | None:
-        """Fetch the branch from origin; the remote tip, or None if origin has no such branch."""
-        tracking = f"refs/remotes/origin/{self.branch}"
-        fetch = ["fetch", "--quiet", "--no-tags", "origin", f"+{self._ref}:{tracking}"]
-        try:
-            run_git(fetch, cwd=self.path, env=env, timeout=NETWORK_TIMEOUT)
-        except GitError as error:
-            if "couldn't find remote ref" in error.stderr:
-                return None
-            raise
-        return git_text(["rev-parse", "--verify", f"{tracking}^{{commit}}"], cwd=self.path)
 
-    def _ensure_branch(self) -> None:
-        if git_succeeds(["rev-parse", "--verify", "-q", self._ref], cwd=self.path):
-            return
-        tracking = f"refs/remotes/origin/{self.branch}"
-        if not git_succeeds(["rev-parse", "--verify", "-q", tracking], cwd=self.path):
-            raise WorkspaceError(f"{self.path} has no branch {self.branch}")
-        run_git(["update-ref", self._ref, tracking, ""], cwd=self.path)
+def _not_pushed(move: Move, problem: str) -> MoveResult:
+    error = f"cannot move {move.group}: {problem}; nothing was pushed"
+    return MoveResult(move.group, "", False, error=error)

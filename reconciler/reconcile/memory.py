@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from reconciler.fleet.model import Fleet
-from reconciler.github.move_pull_request import ClosedMove, OpenMove
+from reconciler.github.move_pull_request import MovePullRequest
 from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.history import last_moves, read_moves
 from reconciler.gitrepo.workspace import Workspace
@@ -28,9 +28,9 @@ class Memory:
 
     last_moves: Mapping[str, dt.datetime]
     home_streaks: Mapping[str, int]
-    open_moves: tuple[OpenMove, ...] = ()
+    open_moves: tuple[MovePullRequest, ...] = ()
     vetoes: Mapping[str, list[Veto]] = dataclasses.field(default_factory=dict)
-    merged: tuple[ClosedMove, ...] = ()  # move PRs merged lately: their branches may linger
+    merged: tuple[MovePullRequest, ...] = ()  # move PRs merged lately: their branches may linger
 
     @property
     def proposed(self) -> dict[str, str]:
@@ -69,11 +69,13 @@ def remember(plan: Plan, memory: Memory, workspace: Workspace) -> None:
     save_streaks(workspace.path, next_streaks(plan, memory.home_streaks))
 
 
-def _vetoes(fleet: Fleet, closed: list[ClosedMove]) -> dict[str, list[Veto]]:
+def _vetoes(fleet: Fleet, closed: list[MovePullRequest]) -> dict[str, list[Veto]]:
     vetoes: dict[str, list[Veto]] = {}
     for move in closed:
         group = fleet.group(move.group)
-        if not move.vetoed or group is None or group.cluster != move.source:
+        if not move.vetoed or move.closed_at is None or group is None:
+            continue
+        if group.cluster != move.source:
             continue
         until = move.closed_at + group.policy.veto_window
         vetoes.setdefault(move.group, []).append(
@@ -83,7 +85,7 @@ def _vetoes(fleet: Fleet, closed: list[ClosedMove]) -> dict[str, list[Veto]]:
 
 
 def _with_merges(
-    moved: Mapping[str, dt.datetime], closed: list[ClosedMove]
+    moved: Mapping[str, dt.datetime], closed: list[MovePullRequest]
 ) -> dict[str, dt.datetime]:
     """When each group last moved: its last move commit, or the merge of its move PR."""
     latest = dict(moved)

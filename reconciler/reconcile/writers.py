@@ -14,13 +14,13 @@ from typing import Protocol, TypeVar
 from reconciler.core.progress import MOVES_WRITTEN, Progress, no_progress
 from reconciler.fleet.model import Fleet
 from reconciler.github.move_pull_request import (
-    ClosedMove,
+    BRANCH_PREFIX,
     MoveProposal,
-    OpenMove,
+    MovePullRequest,
     ProposalResult,
     RateLimited,
 )
-from reconciler.github.pull_requests import BRANCH_PREFIX, PullRequests
+from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.workspace import Move, MoveResult, Workspace
 from reconciler.plan.explain import commit_message, policy_summary, pull_request_title
 from reconciler.plan.markdown import pull_request_body
@@ -160,7 +160,9 @@ class PullRequestWriter:
         return PassOutcome(plan=plan, mode=self.mode, results=tuple(results))
 
 
-def not_arrived(merged: Sequence[ClosedMove], *, plan: Plan) -> list[tuple[ClosedMove, str]]:
+def not_arrived(
+    merged: Sequence[MovePullRequest], *, plan: Plan
+) -> list[tuple[MovePullRequest, str]]:
     """The latest merged move PR of each group that did not arrive where it was merged to,
     with the evidence in one line."""
     decided = {d.group: d for d in plan.decisions}
@@ -222,7 +224,9 @@ def moves_of(plan: Plan, *, now: dt.datetime) -> list[Move]:
     ]
 
 
-def stale_moves(open_moves: tuple[OpenMove, ...], *, plan: Plan) -> list[tuple[OpenMove, str]]:
+def stale_moves(
+    open_moves: tuple[MovePullRequest, ...], *, plan: Plan
+) -> list[tuple[MovePullRequest, str]]:
     """Open move PRs no longer wanted, each with the plain-words reason to close it."""
     decided = {d.group: d for d in plan.decisions}
     troubled = {p.group for p in plan.problems if p.group}

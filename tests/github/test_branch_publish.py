@@ -47,7 +47,7 @@ def test_publish_pushes_one_bot_commit_on_the_base_tip_and_leaves_the_checkout(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert (result.pushed, result.changed, result.error) == (True, True, "")
+    assert (result.pushed, result.error) == (True, "")
     assert remote_sha(remote) == result.commit
     assert git(remote, "rev-parse", f"{result.commit}^") == remote_sha(remote, "main")
     assert git(remote, "log", "-1", "--format=%ae %ce", result.commit) == f"{BOT} {BOT}"
@@ -61,7 +61,7 @@ def test_publish_with_nothing_new_pushes_nothing(workspace: Workspace, remote: P
 
     again = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert (again.pushed, again.changed, again.error) == (False, False, "")
+    assert (again.pushed, again.error) == (False, "")
     assert again.commit == first.commit == remote_sha(remote)
 
 
@@ -75,7 +75,7 @@ def test_publish_rebuilds_on_the_new_base_tip_never_stacked(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert (result.pushed, result.changed) == (True, True)
+    assert result.pushed
     assert git(remote, "rev-parse", f"{BRANCH}^") == remote_sha(remote, "main")
     assert git(remote, "rev-list", "--count", f"main..{BRANCH}") == "1"
     assert git(workspace.path, "rev-parse", "main") != remote_sha(remote, "main")  # not pulled
@@ -89,7 +89,7 @@ def test_a_human_commit_on_the_branch_is_left_alone(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert result.human_commit
+    assert result.human
     assert result.error == f"{BRANCH} has a commit by Fleet Tester: left alone"
     assert (result.pushed, remote_sha(remote)) == (False, human)
 
@@ -106,7 +106,7 @@ def test_a_human_amend_of_the_bot_commit_counts_as_human(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert result.human_commit and "Fleet Tester" in result.error
+    assert result.human and "Fleet Tester" in result.error
     assert remote_sha(remote) == amended
 
 
@@ -135,7 +135,7 @@ def test_the_lease_stops_a_push_over_a_human_commit_made_meanwhile(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert result.human_commit
+    assert result.human
     assert remote_sha(remote) == tips[0]
 
 
@@ -162,7 +162,7 @@ def test_another_reconciler_pushing_the_same_move_meanwhile_is_taken_as_done(
 
     result = publish_move_branch(workspace, RAY_TO_CLOUD, branch=BRANCH, bot_email=BOT)
 
-    assert (result.pushed, result.changed, result.error) == (False, False, "")
+    assert (result.pushed, result.error) == (False, "")
     assert result.commit == pushed[0] == remote_sha(remote)
 
 

@@ -23,7 +23,15 @@ from reconciler.github.move_pull_request import (
 from reconciler.github.pull_requests import PullRequests
 from reconciler.gitrepo.history import read_moves
 from reconciler.gitrepo.workspace import Move, Workspace
-from tests.fleet_repo import BOT_EMAIL, MOVE_BRANCH, clone, commit_file, git, remote_sha
+from tests.fleet_repo import (
+    BOT_EMAIL,
+    MOVE_BRANCH,
+    clone,
+    commit_file,
+    git,
+    move_message,
+    remote_sha,
+)
 
 from ..fakes.github_server import START, FakeGitHub
 
@@ -39,6 +47,15 @@ RAY_MOVE = MoveProposal(
     reason="upgrade-stalled",
     title="placement: move ray-pred from onprem to cloud",
     body="RayService prediction/ray-pred: upgrade stalled, 3 pods unschedulable for 7m.",
+    commit_message=move_message("ray-pred", "onprem", "cloud", reason="upgrade-stalled"),
+)
+WEB_MOVE = MoveProposal(
+    **{
+        **RAY_MOVE.__dict__,
+        "group": "web",
+        "title": "move web",
+        "commit_message": move_message("web", "onprem", "cloud", reason="upgrade-stalled"),
+    }
 )
 
 
@@ -279,8 +296,7 @@ def test_a_withdrawal_is_marked_and_read_back_as_no_veto(
     fake: FakeGitHub, workspace: Workspace
 ) -> None:
     opened(fake, workspace)
-    web = MoveProposal(**{**RAY_MOVE.__dict__, "group": "web", "title": "move web"})
-    assert pull_requests(fake).propose(web, workspace=workspace).action == "opened"
+    assert pull_requests(fake).propose(WEB_MOVE, workspace=workspace).action == "opened"
     fake.close(2)  # a human veto
 
     pull_requests(fake).withdraw("ray-pred", why="not stuck", workspace=workspace)
@@ -355,8 +371,7 @@ def test_closed_moves_tell_a_human_veto_from_a_merged_move(
     fake: FakeGitHub, workspace: Workspace, remote: Path, tmp_path: Path
 ) -> None:
     opened(fake, workspace)
-    web = MoveProposal(**{**RAY_MOVE.__dict__, "group": "web", "title": "move web"})
-    assert pull_requests(fake).propose(web, workspace=workspace).action == "opened"
+    assert pull_requests(fake).propose(WEB_MOVE, workspace=workspace).action == "opened"
     fake.close(2)  # a human veto
     fake.merge(1)
 

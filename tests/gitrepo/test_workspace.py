@@ -483,15 +483,15 @@ def test_losing_every_race_gives_up_after_three_tries_with_growing_backoff(
         commit_file(other, "notes.txt", f"{len(sleep.calls)}\n", message="busy")
         git(other, "push", "--quiet", "origin", "main")
 
-    real_fetch = workspace._fetch
-
-    def fetch_then_someone_pushes(*, env: Mapping[str, str] | None = None) -> str | None:
-        fetched = real_fetch(env=env)
+    def fetch_then_someone_pushes(
+        repo: Path, name: str, *, env: Mapping[str, str] | None = None
+    ) -> str | None:
+        fetched = branch.fetch(repo, name, env=env)
         someone_pushes_first()
         return fetched
 
     someone_pushes_first()
-    monkeypatch.setattr(workspace, "_fetch", fetch_then_someone_pushes)
+    monkeypatch.setattr("reconciler.gitrepo.workspace.fetch", fetch_then_someone_pushes)
     result = workspace.apply(RAY_TO_CLOUD)
 
     assert result.error.startswith("cannot move ray-pred: ")

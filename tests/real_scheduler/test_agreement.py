@@ -19,7 +19,8 @@ import pytest
 from reconciler.core.config import ClusterConfig
 from reconciler.plan.fit import free_on_nodes
 from reconciler.plan.scheduler.board import view_of
-from reconciler.plan.scheduler.place import fits_cluster
+from reconciler.plan.scheduler.place import fits_cluster, hazard_matches
+from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.live import read_cluster
 from reconciler.workloads.pod_spec import shape_from_pod_spec
 from tests.real_scheduler.cases import Case, make_case
@@ -66,7 +67,7 @@ def _scheduler_verdict(v1: Any, case: Case) -> tuple[bool, list[str], str]:
     return True, placed, ""
 
 
-def _planner_verdict(case: Case, kubeconfig: str) -> tuple[bool, list[str], str]:
+def _planner_verdict(case: Case, kubeconfig: str) -> tuple[bool, list[str], str, bool | None]:
     state = read_cluster(
         ClusterConfig(name=CONTEXT, context=CONTEXT), kubeconfig=os.path.expanduser(kubeconfig)
     )
@@ -80,16 +81,26 @@ def _planner_verdict(case: Case, kubeconfig: str) -> tuple[bool, list[str], str]
         )
         for pod in case.group
     ]
+    free, view = free_on_nodes(state), view_of(state)
     fit = fits_cluster(
         shapes,
         cluster=CONTEXT,
         nodes=state.nodes,
-        free=free_on_nodes(state),
+        free=free,
         reserve={},
-        view=view_of(state),
+        view=view,
         runtime_overheads=state.runtime_overheads,
     )
-    return fit.fits, [p.node for p in fit.placements], fit.short
+    # The planner's shortcut, where it asks it: no bound pod's anti-affinity selects the group.
+    sure = None
+    if not hazard_matches(shapes, view=view):
+        ids = FilterIds()
+        bounds = RoomBounds(state.nodes, ids)
+        found = surely_fits(
+            needs_of(shapes, filter_ids=ids), cluster=CONTEXT, free=free, reserve={}, bounds=bounds
+        )
+        sure = found.fits if found is not None else None
+    return fit.fits, [p.node for p in fit.placements], fit.short, sure
 
 
 def _set_up(v1: Any, case: Case) -> None:
@@ -114,12 +125,13 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
     count = int(os.environ.get("REAL_SCHEDULER_CASES", "100"))
     seed = int(os.environ.get("REAL_SCHEDULER_SEED", "1"))
     agree = false_fits = false_misses = constrained = placed = 0
+    sure_verdicts = sure_wrong = 0
     lines = []
     for number in range(count):
         case = make_case(number, seed=seed)
         _set_up(core, case)
         try:
-            planned, planned_nodes, why = _planner_verdict(case, kubeconfig)
+            planned, planned_nodes, why, sure = _planner_verdict(case, kubeconfig)
             real, real_nodes, message = _scheduler_verdict(core, case)
         finally:
             _tear_down(core, case)
@@ -130,6 +142,9 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
             for p in case.group
         )
         placed += real
+        if sure is not None:
+            sure_verdicts += 1
+            sure_wrong += sure and not real
         if planned == real:
             agree += 1
         elif planned:
@@ -145,7 +160,8 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
         f"{agree}/{count} agree ({constrained} groups constrained; the scheduler placed every "
         f"pod in {placed}, not in {count - placed}); "
         f"planner fits where the scheduler cannot: {false_fits}; "
-        f"planner refuses where the scheduler places: {false_misses}"
+        f"planner refuses where the scheduler places: {false_misses}; "
+        f"sure-fit shortcut: {sure_verdicts} verdicts, {sure_wrong} fits the scheduler refused"
     )
     report = os.environ.get("REAL_SCHEDULER_REPORT")
     if report:
@@ -153,4 +169,5 @@ def test_planner_agrees_with_the_real_scheduler(core: Any) -> None:
             stream.write("\n".join([summary, *lines]) + "\n")
     print(summary, *lines, sep="\n")
     assert false_fits == 0, summary
+    assert sure_wrong == 0, summary
     assert agree >= 0.99 * count, summary

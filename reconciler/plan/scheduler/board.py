@@ -13,7 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from reconciler.plan.fit import POD_SLOT, charge_shape, node_score
-from reconciler.plan.scheduler.node_filters import insufficient
+from reconciler.plan.scheduler.node_filters import (
+    insufficient,
+    node_affinity,
+    node_name,
+    unschedulable,
+    untolerated_taint,
+)
 from reconciler.plan.scheduler.selectors import selector_matches
 from reconciler.status.model import ClusterState, Node
 from reconciler.workloads.shapes import HostPort, LabelSelector, PodShape, PodTerm
@@ -111,6 +117,14 @@ class ClusterView:
         return self._hazards
 
 
+def _fixed_failure(shape: PodShape, node: Node) -> str:
+    for check in (node_name, unschedulable, untolerated_taint, node_affinity):
+        why = check(shape, node)
+        if why:
+            return why
+    return ""
+
+
 def view_of(
     state: ClusterState,
     *,
@@ -145,6 +159,9 @@ class Board:
         # Per node, per requests: what NodeResourcesFit says and the two resource scores
         # give. Only the node a pod lands on changes, so replicas reuse the rest.
         self._resources: dict[str, dict[tuple[tuple[str, int], ...], tuple[list[str], int]]] = {}
+        # Per kind of pod (what the filters that read only the pod and the node see of it):
+        # the first such filter's reason per node, '' where they all pass.
+        self._fixed: dict[tuple[object, ...], list[str]] = {}
 
     def place(self, shape: PodShape, node: Node) -> None:
         """Bind one of the group's pods: charge its room and make it a peer."""
@@ -156,6 +173,21 @@ class Board:
         for (namespace, selector), counts in self._counts.items():
             if namespace == shape.namespace and selector_matches(selector, shape.labels):
                 counts[node.name] = counts.get(node.name, 0) + 1
+
+    def fixed_failures(self, shape: PodShape) -> list[str]:
+        """Per node of the board, the reason of the first filter that reads only the pod and
+        the node (NodeName, NodeUnschedulable, TaintToleration, NodeAffinity) and rejects
+        it; '' where they all pass. Checked once per kind of pod: replicas share it."""
+        key = (
+            shape.node_name,
+            shape.tolerations,
+            tuple(shape.node_selector.items()),
+            shape.required_affinity,
+        )
+        found = self._fixed.get(key)
+        if found is None:
+            found = self._fixed[key] = [_fixed_failure(shape, node) for node in self.nodes]
+        return found
 
     def resources(self, requests: Mapping[str, int], node: Node) -> tuple[list[str], int]:
         """NodeResourcesFit's reasons against the node's room (none: it fits), and the node's

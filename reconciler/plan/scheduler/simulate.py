@@ -20,11 +20,7 @@ from reconciler.plan.fit import (
 from reconciler.plan.scheduler import inter_pod_affinity, topology_spread
 from reconciler.plan.scheduler.board import Board, ClusterView
 from reconciler.plan.scheduler.node_filters import (
-    node_affinity,
-    node_name,
     ports_taken,
-    unschedulable,
-    untolerated_taint,
 )
 from reconciler.plan.scheduler.reasons import fit_error
 from reconciler.plan.scheduler.scores import node_affinity_scores, taint_scores, weights_of
@@ -44,9 +40,8 @@ def simulate(
     """Place `shapes` in order as kube-scheduler would; the group fits only if every pod lands."""
     board = Board(view, nodes=nodes, free=free)
     placements: list[Placement] = []
-    static: dict[_StaticKey, list[str]] = {}
     for shape in shapes:
-        feasible, reasons = filtered(shape, board, static=static)
+        feasible, reasons = filtered(shape, board)
         if not feasible:
             return FitResult(
                 cluster=cluster,
@@ -60,38 +55,17 @@ def simulate(
     return with_reserve(cluster, total=total, reserve=reserve, placements=placements)
 
 
-# What the filters that read only the pod and the node see of a pod: replicas share it.
-_StaticKey = tuple[object, ...]
-
-
-def filtered(
-    shape: PodShape, board: Board, *, static: dict[_StaticKey, list[str]] | None = None
-) -> tuple[list[Node], dict[str, int]]:
-    """The nodes that pass every filter, and how many nodes failed for each reason.
-
-    `static` keeps, per kind of pod, the verdicts of the filters that read only the pod and
-    the node, so the replicas of a group check them once per node.
-    """
+def filtered(shape: PodShape, board: Board) -> tuple[list[Node], dict[str, int]]:
+    """The nodes that pass every filter, and how many nodes failed for each reason."""
     affinity = inter_pod_affinity.prefilter(shape, board)
     spread = topology_spread.prefilter(shape, board)
     ports = shape.coupling.host_ports if shape.coupling is not None else ()
-    key = (
-        shape.node_name,
-        shape.tolerations,
-        tuple(shape.node_selector.items()),
-        shape.required_affinity,
-    )
-    fixed = None if static is None else static.get(key)
-    if fixed is None:
-        fixed = [_fixed_failure(shape, node) for node in board.nodes]
-        if static is not None:
-            static[key] = fixed
     feasible: list[Node] = []
     reasons: dict[str, int] = {}
-    for node, why_fixed in zip(board.nodes, fixed, strict=True):
+    for node, fixed in zip(board.nodes, board.fixed_failures(shape), strict=True):
         why = (
-            [why_fixed]
-            if why_fixed
+            [fixed]
+            if fixed
             else _first_failure(shape, node, board, affinity=affinity, spread=spread, ports=ports)
         )
         if not why:
@@ -99,15 +73,6 @@ def filtered(
         for reason in why:
             reasons[reason] = reasons.get(reason, 0) + 1
     return feasible, reasons
-
-
-def _fixed_failure(shape: PodShape, node: Node) -> str:
-    """The reason of the first filter that reads only the pod and the node and rejects it."""
-    for check in (node_name, unschedulable, untolerated_taint, node_affinity):
-        why = check(shape, node)
-        if why:
-            return why
-    return ""
 
 
 def _first_failure(

@@ -44,8 +44,10 @@ def fits_cluster(
             fits=False,
             short=f'pod rejected: RuntimeClass "{missing}" not found on the cluster',
         )
-    full = needs_full_simulation(shapes, nodes=nodes, view=view)
-    if full and (exact or filters_coupled(shapes, view=view)):
+    # A bound pod whose required anti-affinity selects one of the group's pods.
+    hazard = hazard_matches(shapes, view=view)
+    full = hazard or needs_full_simulation(shapes, nodes=nodes)
+    if full and (exact or hazard or filters_coupled(shapes)):
         return simulate(shapes, cluster=cluster, nodes=nodes, free=free, reserve=reserve, view=view)
     fit = fits_group(
         shapes,
@@ -62,24 +64,18 @@ def fits_cluster(
     return fit
 
 
-def needs_full_simulation(
-    shapes: Sequence[PodShape], *, nodes: Sequence[Node], view: ClusterView
-) -> bool:
+def needs_full_simulation(shapes: Sequence[PodShape], *, nodes: Sequence[Node]) -> bool:
     """Whether the fast path would rank some pod wrongly: a pod with more than resources,
-    taints and selectors, a PreferNoSchedule taint, or a bound pod whose required
-    anti-affinity selects one of the group's pods."""
+    taints and selectors, or a PreferNoSchedule taint (bound pods' anti-affinity aside)."""
     if any(not shape.scored_alone for shape in shapes):
         return True
-    if any(t.effect == "PreferNoSchedule" for node in nodes for t in node.taints):
-        return True
-    return hazard_matches(shapes, view=view)
+    return any(t.effect == "PreferNoSchedule" for node in nodes for t in node.taints)
 
 
-def filters_coupled(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:
-    """Whether some pod's filters depend on other pods: the fast path cannot even filter."""
-    return any(
-        shape.coupling is not None and shape.coupling.filters for shape in shapes
-    ) or hazard_matches(shapes, view=view)
+def filters_coupled(shapes: Sequence[PodShape]) -> bool:
+    """Whether some pod's own rules make its filters depend on other pods (bound pods'
+    anti-affinity aside): the fast path cannot even filter."""
+    return any(shape.coupling is not None and shape.coupling.filters for shape in shapes)
 
 
 def hazard_matches(shapes: Sequence[PodShape], *, view: ClusterView) -> bool:

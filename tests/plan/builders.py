@@ -13,6 +13,8 @@ from typing import Any
 from reconciler.core.config import ClusterConfig, FleetConfig, GroupPolicy
 from reconciler.core.quantity import to_milli
 from reconciler.fleet.model import Fleet, Group, Manifest
+from reconciler.plan.fit import FitResult, free_on_nodes
+from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import (
     ClusterState,
     Condition,
@@ -214,6 +216,25 @@ def cluster_state(
         pods=tuple(pods),
         objects=tuple(objects),
         read_at=NOW,
+    )
+
+
+def sure(
+    shapes: Sequence[PodShape],
+    nodes: Sequence[Node],
+    pods: Sequence[Pod] = (),
+    *,
+    reserve: Mapping[str, int] | None = None,
+) -> FitResult | None:
+    """The sure-fit bound's verdict for the shapes on a cluster of these nodes and pods
+    (None: the bound proves nothing and the simulation decides)."""
+    state, filter_ids = cluster_state("c", nodes, pods), FilterIds()
+    return surely_fits(
+        needs_of(shapes, filter_ids=filter_ids),
+        cluster="c",
+        free=free_on_nodes(state),
+        reserve=reserve or {},
+        bounds=RoomBounds(state.nodes, filter_ids),
     )
 
 

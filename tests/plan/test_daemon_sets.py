@@ -11,7 +11,6 @@ from reconciler.plan.demand import group_demand
 from reconciler.plan.explain import plan_json
 from reconciler.plan.fit import fits_group, free_on_nodes
 from reconciler.plan.planner import Plan, make_plan
-from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import ClusterState, Node, Taint
 
 from .builders import (
@@ -25,6 +24,7 @@ from .builders import (
     minutes_ago,
     node,
     pod,
+    sure,
 )
 
 
@@ -97,16 +97,8 @@ def test_a_pinned_pod_lands_on_its_node_or_nowhere() -> None:
 def test_a_pinned_pod_turns_the_sure_shortcut_off() -> None:
     nodes = [node(f"n{i}", cpu="32") for i in range(4)]
     shapes = pods_per_node(group_demand(edge_group()).daemon_sets[0][1], nodes[:1])
-    ids = FilterIds()
-    free = free_on_nodes(cluster_state("c", nodes))
 
-    verdict = surely_fits(
-        needs_of(shapes, filter_ids=ids),
-        cluster="c",
-        free=free,
-        reserve={},
-        bounds=RoomBounds(nodes, ids),
-    )
+    verdict = sure(shapes, nodes)
 
     assert verdict is None  # the simulation decides, placing the pod on n0
 

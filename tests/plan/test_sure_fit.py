@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.fit import FitResult, free_on_nodes
+from reconciler.plan.fit import free_on_nodes
 from reconciler.plan.planner import make_plan
 from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.model import Node, Pod
@@ -29,26 +29,9 @@ from .builders import (
     pod,
     resources,
     shape,
+    sure,
 )
 from .test_fit import fit
-
-
-def sure(
-    shapes: Sequence[PodShape],
-    nodes: Sequence[Node],
-    pods: Sequence[Pod] = (),
-    *,
-    reserve: Mapping[str, int] | None = None,
-) -> FitResult | None:
-    state, filter_ids = cluster_state("c", nodes, pods), FilterIds()
-    return surely_fits(
-        needs_of(shapes, filter_ids=filter_ids),
-        cluster="c",
-        free=free_on_nodes(state),
-        reserve=reserve or {},
-        bounds=RoomBounds(state.nodes, filter_ids),
-    )
-
 
 # ---- when the bound proves a fit, and when it leaves it to the simulation --------------
 

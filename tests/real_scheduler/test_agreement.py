@@ -20,9 +20,9 @@ from reconciler.core.config import ClusterConfig
 from reconciler.plan.fit import free_on_nodes
 from reconciler.plan.scheduler.board import view_of
 from reconciler.plan.scheduler.place import fits_cluster, hazard_matches
-from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
 from reconciler.status.live import read_cluster
 from reconciler.workloads.pod_spec import shape_from_pod_spec
+from tests.plan.builders import sure
 from tests.real_scheduler.cases import Case, make_case
 
 pytestmark = pytest.mark.real_scheduler
@@ -92,15 +92,11 @@ def _planner_verdict(case: Case, kubeconfig: str) -> tuple[bool, list[str], str,
         runtime_overheads=state.runtime_overheads,
     )
     # The planner's shortcut, where it asks it: no bound pod's anti-affinity selects the group.
-    sure = None
+    verdict = None
     if not hazard_matches(shapes, view=view):
-        ids = FilterIds()
-        bounds = RoomBounds(state.nodes, ids)
-        found = surely_fits(
-            needs_of(shapes, filter_ids=ids), cluster=CONTEXT, free=free, reserve={}, bounds=bounds
-        )
-        sure = found.fits if found is not None else None
-    return fit.fits, [p.node for p in fit.placements], fit.short, sure
+        found = sure(shapes, state.nodes, state.pods)
+        verdict = found.fits if found is not None else None
+    return fit.fits, [p.node for p in fit.placements], fit.short, verdict
 
 
 def _set_up(v1: Any, case: Case) -> None:

@@ -8,13 +8,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.fit import free_on_nodes
 from reconciler.plan.scheduler.board import view_of
 from reconciler.plan.scheduler.place import hazard_matches
-from reconciler.plan.sure_fit import FilterIds, RoomBounds, needs_of, surely_fits
-from reconciler.status.model import ClusterState
 from reconciler.workloads.shapes import PodShape
-from tests.plan.builders import NOW, node
+from tests.plan.builders import cluster_state, node, sure
 from tests.plan.scheduler.kit import HOST, ZONE, bound, fit, incoming, spec
 
 KEYS = st.sampled_from([HOST, ZONE])
@@ -122,23 +119,14 @@ def test_a_plan_never_breaks_a_required_rule_nor_overcommits_a_node(case: Any) -
 @given(clusters())
 def test_the_sure_bound_never_says_fits_where_the_simulation_does_not(case: Any) -> None:
     nodes, pods, shapes = case
-    state = ClusterState(name="c", known=True, nodes=tuple(nodes), pods=tuple(pods), read_at=NOW)
-    free = free_on_nodes(state)
-    ids = FilterIds()
-    sure = surely_fits(
-        needs_of(shapes, filter_ids=ids),
-        cluster="c",
-        free=free,
-        reserve={},
-        bounds=RoomBounds(nodes, ids),
-    )
+    verdict = sure(shapes, nodes, pods)
     # The planner asks the bound only where no bound pod's anti-affinity selects the group.
-    hazard = hazard_matches(shapes, view=view_of(state))
+    hazard = hazard_matches(shapes, view=view_of(cluster_state("c", nodes, pods)))
     assert hazard == any(p.shape.coupling is not None for p in pods if kept_away(p) == "w")
-    if sure is not None and sure.fits and not hazard:
+    if verdict is not None and verdict.fits and not hazard:
         assert fit(shapes, nodes, pods).fits
     if any(s.coupling is not None and s.coupling.filters for s in shapes):
-        assert sure is None  # a coupled pod switches the bound off
+        assert verdict is None  # a coupled pod switches the bound off
 
 
 def kept_away(pod: Any) -> str:

@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -88,10 +87,9 @@ def run_demo(*, out: TextIO, workdir: Path | None = None, story: str = "relocate
             demo_dir=DEMO_DIR,
             scenario_now=now,
         )
-    base = (
-        Path(tempfile.mkdtemp(prefix="placement-reconciler-demo-")) if workdir is None else workdir
-    )
-    base.mkdir(parents=True, exist_ok=True)
+    from reconciler.demo.stories import work_dir
+
+    base = work_dir("demo", workdir)
     fleet, remote = build_fleet_repo(base, when=now - dt.timedelta(days=1))
     before = keep_before_the_move(fleet, base / "before-move")
     print("== The situation", file=out)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -48,12 +47,9 @@ def run_check_story(
 ) -> int:
     """Build main and the raise-ray-pred branch, check the change; 0 when it will stall."""
     from reconciler.demo import IDENTITY, run_git
-    from reconciler.demo.stories import write_snapshots
+    from reconciler.demo.stories import work_dir, write_snapshots
 
-    base = (
-        Path(tempfile.mkdtemp(prefix="placement-reconciler-check-")) if workdir is None else workdir
-    )
-    base.mkdir(parents=True, exist_ok=True)
+    base = work_dir("check", workdir)
     fleet, _ = build(base)
     env = {**os.environ, **IDENTITY}
     service = fleet / RAY_SERVICE

@@ -160,6 +160,14 @@ def write_snapshots(
     return target
 
 
+def work_dir(story: str, workdir: Path | None) -> Path:
+    """Where a story builds its fleet: `workdir` (made if missing), or a new temporary one."""
+    if workdir is None:
+        return Path(tempfile.mkdtemp(prefix=f"placement-reconciler-{story}-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir
+
+
 def run_story(
     name: str,
     *,
@@ -170,12 +178,7 @@ def run_story(
     scenario_now: dt.datetime,
 ) -> int:
     """Run the failback or make-before-break story; 0 when it ended as told."""
-    base = (
-        Path(tempfile.mkdtemp(prefix=f"placement-reconciler-{name}-"))
-        if workdir is None
-        else workdir
-    )
-    base.mkdir(parents=True, exist_ok=True)
+    base = work_dir(name, workdir)
     fleet, _ = build(base)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     delta = now - scenario_now  # the seed's 12:10 is now

@@ -13,24 +13,13 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.core.quantity import format_amount
-from reconciler.plan.scheduler.node_filters import (
-    NOT_READY_TAINT,
-    UNSCHEDULABLE_TAINT,
-    insufficient,
-    node_affinity,
-    node_name,
-    unschedulable,
-    untolerated_taint,
-)
+from reconciler.plan.scheduler.node_filters import fixed_failure, insufficient
 from reconciler.plan.scheduler.reasons import fit_error
-from reconciler.plan.scheduler.selectors import node_term_matches
-from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import ClusterState, Node, Pod
 from reconciler.workloads.shapes import PodShape, Resources
 
 POD_SLOT = 1000  # one pod in the "pods" resource, in milli-units
 _DONE_PHASES = frozenset({"Succeeded", "Failed"})
-_HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -396,26 +385,7 @@ def eligible(shape: PodShape, node: Node) -> bool:
     """Filters other than resources and pod-to-pod rules: NodeName (a DaemonSet's pod is
     bound to its node), NodeUnschedulable, TaintToleration (a node that is not Ready counts
     as tainted not-ready), NodeAffinity."""
-    if shape.node_name and shape.node_name != node.name:
-        return False
-    if node.unschedulable and not tolerates(shape.tolerations, UNSCHEDULABLE_TAINT):
-        return False
-    if not node.ready and not tolerates(shape.tolerations, NOT_READY_TAINT):
-        return False
-    if not all(
-        tolerates(shape.tolerations, taint)
-        for taint in node.taints
-        if taint.effect in _HARD_EFFECTS
-    ):
-        return False
-    if any(node.labels.get(key) != value for key, value in shape.node_selector.items()):
-        return False
-    if shape.required_affinity and not any(
-        node_term_matches(term, labels=node.labels, name=node.name)
-        for term in shape.required_affinity
-    ):
-        return False
-    return True
+    return not fixed_failure(shape, node)
 
 
 def node_score(
@@ -497,12 +467,7 @@ def node_reasons(
     """Per reason, the nodes the fast path's filters reject with it, as the scheduler says it."""
     reasons: dict[str, int] = {}
     for node in nodes:
-        why = (
-            node_name(shape, node)
-            or unschedulable(shape, node)
-            or untolerated_taint(shape, node)
-            or node_affinity(shape, node)
-        )
+        why = fixed_failure(shape, node)
         found = (
             [why]
             if why

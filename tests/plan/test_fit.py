@@ -13,8 +13,8 @@ from reconciler.plan.fit import (
     fits_group,
     free_on_nodes,
     node_score,
-    tolerates,
 )
+from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node, Pod
 from reconciler.workloads.shapes import PodShape
 

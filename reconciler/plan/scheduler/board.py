@@ -13,13 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from reconciler.plan.fit import POD_SLOT, charge_shape, node_score
-from reconciler.plan.scheduler.node_filters import (
-    insufficient,
-    node_affinity,
-    node_name,
-    unschedulable,
-    untolerated_taint,
-)
+from reconciler.plan.scheduler.node_filters import fixed_failure, insufficient
 from reconciler.plan.scheduler.selectors import selector_matches
 from reconciler.status.model import ClusterState, Node
 from reconciler.workloads.shapes import HostPort, LabelSelector, PodShape, PodTerm
@@ -117,14 +111,6 @@ class ClusterView:
         return self._hazards
 
 
-def _fixed_failure(shape: PodShape, node: Node) -> str:
-    for check in (node_name, unschedulable, untolerated_taint, node_affinity):
-        why = check(shape, node)
-        if why:
-            return why
-    return ""
-
-
 def view_of(
     state: ClusterState,
     *,
@@ -186,7 +172,7 @@ class Board:
         )
         found = self._fixed.get(key)
         if found is None:
-            found = self._fixed[key] = [_fixed_failure(shape, node) for node in self.nodes]
+            found = self._fixed[key] = [fixed_failure(shape, node) for node in self.nodes]
         return found
 
     def resources(self, requests: Mapping[str, int], node: Node) -> tuple[list[str], int]:

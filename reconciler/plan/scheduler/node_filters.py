@@ -10,7 +10,7 @@ from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node, Taint
 from reconciler.workloads.shapes import HostPort, PodShape
 
-_HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
+HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 UNSCHEDULABLE_TAINT = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
 # The node lifecycle controller taints a node that is not Ready; the snapshot keeps the
 # condition, so the taint is added here (pkg/controller/nodelifecycle).
@@ -38,7 +38,7 @@ def untolerated_taint(shape: PodShape, node: Node) -> str:
     NoExecute taint the pod does not tolerate."""
     taints: Sequence[Taint] = node.taints if node.ready else (*node.taints, NOT_READY_TAINT)
     for taint in taints:
-        if taint.effect in _HARD_EFFECTS and not tolerates(shape.tolerations, taint):
+        if taint.effect in HARD_EFFECTS and not tolerates(shape.tolerations, taint):
             return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
     return ""
 
@@ -56,6 +56,18 @@ def node_affinity(shape: PodShape, node: Node) -> str:
     ):
         return "node(s) didn't match Pod's node affinity/selector"
     return ""
+
+
+def fixed_failure(shape: PodShape, node: Node) -> str:
+    """The reason of the first filter that reads only the pod and the node (NodeName,
+    NodeUnschedulable, TaintToleration, NodeAffinity, in the default order) and rejects the
+    node; '' when they all pass."""
+    return (
+        node_name(shape, node)
+        or unschedulable(shape, node)
+        or untolerated_taint(shape, node)
+        or node_affinity(shape, node)
+    )
 
 
 def ports_taken(wanted: Sequence[HostPort], used: Sequence[HostPort]) -> str:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from reconciler.plan.scheduler.board import Board
-from reconciler.plan.scheduler.node_filters import node_affinity
+from reconciler.plan.scheduler.node_filters import HARD_EFFECTS, node_affinity
 from reconciler.plan.scheduler.selectors import selector_matches
 from reconciler.plan.scheduler.tolerations import tolerates
 from reconciler.status.model import Node
@@ -21,7 +21,6 @@ from reconciler.workloads.shapes import LabelSelector, PodShape, Requirement, Sp
 
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
-_HARD_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +171,5 @@ def _included(constraint: SpreadConstraint, shape: PodShape, node: Node) -> bool
     if constraint.node_affinity_policy == "Honor" and node_affinity(shape, node):
         return False
     if constraint.node_taints_policy == "Honor":
-        return all(
-            tolerates(shape.tolerations, t) for t in node.taints if t.effect in _HARD_EFFECTS
-        )
+        return all(tolerates(shape.tolerations, t) for t in node.taints if t.effect in HARD_EFFECTS)
     return True
